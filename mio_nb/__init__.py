@@ -1,3 +1,128 @@
-"""mio-nb: face swapping in notebooks with the MioCreate Face Swap API."""
+"""mio-nb: face swapping in notebooks with the MioCreate Face Swap API.
+
+>>> from mio_nb import Client
+>>> client = Client()                       # or Client.for_sandbox(mio_nb.sandbox.shared_sandbox())
+>>> client.swap_image("photo.jpg", "me.jpg")
+
+Names are imported lazily: ``import mio_nb`` stays fast and loads neither requests nor the sandbox.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Client": "mio_nb.client",
+    "Task": "mio_nb.tasks",
+    "Asset": "mio_nb.results",
+    "Face": "mio_nb.results",
+    "FaceSet": "mio_nb.results",
+    "ImageResult": "mio_nb.results",
+    "VideoResult": "mio_nb.results",
+    "JournalEntry": "mio_nb.journal",
+    "RetryConfig": "mio_nb.transport",
+    "draw_face": "mio_nb.plotting",
+    "FaceSwapWidget": "mio_nb.widget",
+    "MioError": "mio_nb.errors",
+    "AuthError": "mio_nb.errors",
+    "MissingCredentialsError": "mio_nb.errors",
+    "BadRequestError": "mio_nb.errors",
+    "ServerError": "mio_nb.errors",
+    "TaskError": "mio_nb.errors",
+    "NoFaceError": "mio_nb.errors",
+    "MultipleFacesError": "mio_nb.errors",
+    "PolicyError": "mio_nb.errors",
+    "FilePolicyError": "mio_nb.errors",
+    "TargetPolicyError": "mio_nb.errors",
+    "FileError": "mio_nb.errors",
+    "MissingFileError": "mio_nb.errors",
+    "KeyNotFoundError": "mio_nb.errors",
+    "UnsupportedFormatError": "mio_nb.errors",
+    "FileTooLargeError": "mio_nb.errors",
+    "InsufficientCreditsError": "mio_nb.errors",
+    "RateLimitError": "mio_nb.errors",
+    "TaskTimeoutError": "mio_nb.errors",
+    "NetworkError": "mio_nb.errors",
+}
+
+__all__ = [
+    "Asset",
+    "AuthError",
+    "BadRequestError",
+    "Client",
+    "Face",
+    "FaceSet",
+    "FaceSwapWidget",
+    "FileError",
+    "FilePolicyError",
+    "FileTooLargeError",
+    "ImageResult",
+    "InsufficientCreditsError",
+    "JournalEntry",
+    "KeyNotFoundError",
+    "MioError",
+    "MissingCredentialsError",
+    "MissingFileError",
+    "MultipleFacesError",
+    "NetworkError",
+    "NoFaceError",
+    "PolicyError",
+    "RateLimitError",
+    "RetryConfig",
+    "ServerError",
+    "TargetPolicyError",
+    "Task",
+    "TaskError",
+    "TaskTimeoutError",
+    "UnsupportedFormatError",
+    "VideoResult",
+    "__version__",
+    "draw_face",
+]
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .errors import (
+        AuthError,
+        BadRequestError,
+        FileError,
+        FilePolicyError,
+        FileTooLargeError,
+        InsufficientCreditsError,
+        KeyNotFoundError,
+        MioError,
+        MissingCredentialsError,
+        MissingFileError,
+        MultipleFacesError,
+        NetworkError,
+        NoFaceError,
+        PolicyError,
+        RateLimitError,
+        ServerError,
+        TargetPolicyError,
+        TaskError,
+        TaskTimeoutError,
+        UnsupportedFormatError,
+    )
+    from .journal import JournalEntry
+    from .plotting import draw_face
+    from .results import Asset, Face, FaceSet, ImageResult, VideoResult
+    from .tasks import Task
+    from .transport import RetryConfig
+    from .widget import FaceSwapWidget
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mio_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

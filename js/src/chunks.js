@@ -1,0 +1,111 @@
+// Chunked binary transfer between the browser and the kernel, as pure bookkeeping.
+// One big comm message fails silently (ipywidgets FileUpload breaks above ~10 MB on Jupyter and
+// ~1 MB on Colab), so files go up in UPLOAD_CHUNK_BYTES pieces with a window of unacknowledged
+// chunks, and media comes down as numbered parts reassembled here.
+
+export const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/** Chunks in flight before the kernel must acknowledge: bounds memory on both sides. */
+export const UPLOAD_WINDOW = 8;
+
+/** [{offset, length}, ...] covering `size` bytes in pieces of at most `chunkSize`. */
+export function planChunks(size, chunkSize = UPLOAD_CHUNK_BYTES) {
+  if (!(chunkSize > 0)) throw new RangeError("chunkSize must be positive");
+  const out = [];
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    out.push({ offset, length: Math.min(chunkSize, size - offset) });
+  }
+  return out;
+}
+
+/**
+ * Flow control of one upload: `next()` gives the next chunk to send while fewer than `window`
+ * chunks are unacknowledged; `ack(received)` records the kernel's count of bytes written.
+ */
+export class UploadFlow {
+  constructor(size, { chunkSize = UPLOAD_CHUNK_BYTES, window = UPLOAD_WINDOW } = {}) {
+    this.size = size;
+    this.chunkSize = chunkSize;
+    this.window = window;
+    this.sent = 0;
+    this.acked = 0;
+  }
+
+  next() {
+    if (this.sent >= this.size) return null;
+    if (this.sent - this.acked >= this.window * this.chunkSize) return null;
+    const chunk = { offset: this.sent, length: Math.min(this.chunkSize, this.size - this.sent) };
+    this.sent += chunk.length;
+    return chunk;
+  }
+
+  ack(received) {
+    if (received < this.acked || received > this.sent) {
+      throw new Error(`the kernel acknowledged ${received} bytes, but ${this.sent} were sent`);
+    }
+    this.acked = received;
+  }
+
+  get done() {
+    return this.acked === this.size;
+  }
+}
+
+function byteLength(buffer) {
+  return buffer ? buffer.byteLength : 0;
+}
+
+/**
+ * Reassembles media the kernel sends as {type: "media", key, transfer, part, parts, mime, size}
+ * with one buffer each. Keys name immutable content (they carry a revision), so a key, once
+ * complete, is never replaced; parts of other transfers of the same key are ignored.
+ */
+export class MediaAssembler {
+  constructor() {
+    this.complete = new Map(); // key -> {mime, size}
+    this.pending = new Map(); // `${key}#${transfer}` -> {parts: [], got, size, mime}
+  }
+
+  has(key) {
+    return this.complete.has(key);
+  }
+
+  /** Returns {key, mime, size, parts: [buffers]} when `content` completes a key, else null. */
+  add(content, buffers) {
+    const { key, transfer, part, parts, mime, size } = content;
+    if (this.complete.has(key)) return null;
+    const id = `${key}#${transfer}`;
+    let entry = this.pending.get(id);
+    if (!entry) {
+      entry = { parts: new Array(parts).fill(null), got: 0, size, mime };
+      this.pending.set(id, entry);
+    }
+    if (part < 0 || part >= parts) throw new RangeError(`part ${part} of ${parts} for ${key}`);
+    if (entry.parts[part] === null) {
+      entry.parts[part] = buffers && buffers.length ? buffers[0] : new Uint8Array(0);
+      entry.got += 1;
+    }
+    if (entry.got < parts) return null;
+    for (const other of [...this.pending.keys()]) {
+      if (other.startsWith(`${key}#`)) this.pending.delete(other);
+    }
+    const total = entry.parts.reduce((n, b) => n + byteLength(b), 0);
+    if (total !== size) throw new Error(`${key}: got ${total} bytes, expected ${size}`);
+    this.complete.set(key, { mime, size });
+    return { key, mime, size, parts: entry.parts };
+  }
+
+  /** Forget completed keys not in `keep`; returns the keys dropped. */
+  prune(keep) {
+    const dropped = [];
+    for (const key of [...this.complete.keys()]) {
+      if (!keep.has(key)) {
+        this.complete.delete(key);
+        dropped.push(key);
+      }
+    }
+    for (const id of [...this.pending.keys()]) {
+      if (!keep.has(id.slice(0, id.lastIndexOf("#")))) this.pending.delete(id);
+    }
+    return dropped;
+  }
+}

@@ -1,0 +1,107 @@
+// Sends one File (or Blob) from the browser to the kernel in acknowledged chunks.
+// `send(content, buffers)` posts a custom message; `listen(handler)` subscribes to the kernel's
+// custom messages and returns an unsubscribe function. Resolves when the kernel says
+// "upload_done"; rejects with an Error whose message is a sentence for the user.
+
+import { checkFile, HEAD_BYTES } from "./formats.js";
+import { UploadFlow, UPLOAD_CHUNK_BYTES, UPLOAD_WINDOW } from "./chunks.js";
+
+let counter = 0;
+
+function newUploadId() {
+  counter += 1;
+  const rand = Math.random().toString(36).slice(2, 10);
+  return `u${Date.now().toString(36)}-${counter}-${rand}`;
+}
+
+/** Checks a file in the browser: a sentence saying what is wrong, or null. */
+export async function checkInBrowser(file, role, maxBytes) {
+  const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+  return checkFile({ name: file.name || "the file", size: file.size, head, role, maxBytes });
+}
+
+export function uploadFile({
+  file,
+  role,
+  send,
+  listen,
+  onProgress = () => {},
+  chunkSize = UPLOAD_CHUNK_BYTES,
+  window = UPLOAD_WINDOW,
+  stallMs = 60_000,
+}) {
+  const upload = newUploadId();
+  const name = file.name || (role === "main" ? "original" : "new-face");
+  const flow = new UploadFlow(file.size, { chunkSize, window });
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    let ended = false;
+    let stallTimer = null;
+
+    const finish = (error) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(stallTimer);
+      unsubscribe();
+      if (error) reject(error);
+      else resolve({ upload, name, size: file.size });
+    };
+
+    const armStall = () => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => {
+        send({ type: "upload_cancel", upload }, []);
+        finish(new Error(`The kernel stopped answering while ${name} was sent: is it still running? Try again.`));
+      }, stallMs);
+    };
+
+    // One pump at a time, so chunks go out in order; an ack that arrives while the pump awaits
+    // a read is seen by its next `flow.next()`.
+    let pumping = false;
+    const pump = async () => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        for (let chunk = flow.next(); chunk && !finished; chunk = flow.next()) {
+          const data = await file.slice(chunk.offset, chunk.offset + chunk.length).arrayBuffer();
+          if (finished) return;
+          send({ type: "upload_chunk", upload, offset: chunk.offset }, [data]);
+        }
+        if (flow.done && !ended && !finished) {
+          ended = true;
+          send({ type: "upload_end", upload }, []);
+        }
+      } catch (err) {
+        send({ type: "upload_cancel", upload }, []);
+        finish(new Error(`${name} could not be read in the browser (${err.message}): choose it again.`));
+      } finally {
+        pumping = false;
+      }
+    };
+
+    const unsubscribe = listen((msg) => {
+      if (!msg || msg.upload !== upload || finished) return;
+      if (msg.type === "upload_ack") {
+        try {
+          flow.ack(msg.received);
+        } catch (err) {
+          finish(new Error(`${name} was not received intact (${err.message}): try again.`));
+          return;
+        }
+        armStall();
+        onProgress(flow.acked, file.size);
+        pump();
+      } else if (msg.type === "upload_done") {
+        onProgress(file.size, file.size);
+        finish(null);
+      } else if (msg.type === "upload_error") {
+        finish(new Error(msg.message));
+      }
+    });
+
+    send({ type: "upload_start", upload, role, name, size: file.size }, []);
+    armStall();
+    onProgress(0, file.size);
+    pump();
+  });
+}

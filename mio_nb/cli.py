@@ -1,0 +1,119 @@
+"""The ``mio-nb`` command line. Subcommands register themselves in ``SUBCOMMANDS``.
+
+``mio-nb sandbox [--host 127.0.0.1] [--port N] [--data-dir D] [--token T] [--engine real|instant]``
+serves the local sandbox API until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+#: name -> (add_arguments(parser), run(args) -> exit code, one-line help). Other modules add
+#: their subcommands here (``swap``, ``faces``, ``batch``, ``history``, ``resume``...).
+SUBCOMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str]
+] = {}
+
+
+def subcommand(
+    name: str, help: str
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register ``run(args) -> int`` as a subcommand; its function attribute ``arguments``
+    (``def arguments(parser)``), if set before registration, adds its options."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        SUBCOMMANDS[name] = (getattr(run, "arguments", lambda p: None), run, help)
+        return run
+
+    return register
+
+
+def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port, 0 for a free one (default %(default)s)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="uploads, results and tasks (default: $MIO_NB_SANDBOX_DIR or ~/.cache/mio-nb/sandbox)",
+    )
+    parser.add_argument(
+        "--token", default=None, help="static access token (default: generated, kept)"
+    )
+    parser.add_argument("--engine", choices=("real", "instant"), default="real")
+    parser.add_argument("--workers", type=int, default=4, help="task worker threads")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from mio_nb.sandbox import Sandbox, default_data_dir
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        sb = Sandbox(
+            port=args.port,
+            data_dir=args.data_dir or default_data_dir(),
+            token=args.token,
+            engine=args.engine,
+            host=args.host,
+            workers=args.workers,
+        )
+    except ImportError as exc:
+        print(f"mio-nb sandbox: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"mio-nb sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print(f"MIOCREATE_BASE_URL={sb.base_url}", flush=True)
+    print(f"MIOCREATE_TOKEN={sb.token}", flush=True)
+    print(f"client id: {sb.client_id}  data dir: {sb.data_dir}", flush=True)
+    print("Serving; Ctrl-C to stop.", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+    return 0
+
+
+_run_sandbox.arguments = _sandbox_arguments  # type: ignore[attr-defined]
+subcommand("sandbox", "serve the local MioCreate-compatible sandbox API")(_run_sandbox)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mio-nb", description="Face swapping with the MioCreate Face Swap API."
+    )
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (add_arguments, run, help_text) in SUBCOMMANDS.items():
+        sub = subs.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(_run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "_run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    return int(run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

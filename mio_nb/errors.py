@@ -1,0 +1,352 @@
+"""Exceptions of the mio-nb client: one class per API code under :class:`MioError`.
+
+Every error carries the API ``code``, the server's ``message``, the ``task_id`` where there is one
+and a ``hint``: a sentence telling the user what to do next. ``str(error)`` shows all of them::
+
+    try:
+        client.swap_image("cup.png", "me.jpg")
+    except NoFaceError as e:
+        print(e.code, e.hint)        # 602 Use a photo where a face is clearly visible ...
+
+The text of an error never contains the API token.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class MioError(Exception):
+    """Base class of every error raised by the mio-nb client.
+
+    ``code`` is the API's envelope code (or an HTTP status where the server sent no envelope),
+    ``message`` what the server (or the client) said, ``task_id`` the task concerned if any,
+    ``hint`` what to do about it. ``task_may_exist`` is True when a task-creating request may
+    have reached the server although no answer came back (the client never repeats it).
+    """
+
+    default_code: ClassVar[int | None] = None
+    default_hint: ClassVar[str] = "See the message above; if it persists, report it to mio-nb."
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: int | None = None,
+        task_id: int | None = None,
+        hint: str | None = None,
+        http_status: int | None = None,
+        task_may_exist: bool = False,
+    ) -> None:
+        self.code = code if code is not None else self.default_code
+        self.message = message
+        self.task_id = task_id
+        self.hint = hint if hint is not None else self.default_hint
+        self.http_status = http_status
+        self.task_may_exist = task_may_exist
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.code is not None:
+            parts.append(f"[{self.code}]")
+        parts.append(self.message or type(self).__name__)
+        if self.task_id is not None:
+            parts.append(f"(task {self.task_id})")
+        text = " ".join(parts)
+        if self.hint:
+            text += f"\n  -> {self.hint}"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
+            f"task_id={self.task_id!r})"
+        )
+
+    def __reduce__(self):  # keep errors picklable (multiprocessing, pytest-xdist)
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.message,
+                self.code,
+                self.task_id,
+                self.hint,
+                self.http_status,
+                self.task_may_exist,
+            ),
+        )
+
+
+def _rebuild(cls, message, code, task_id, hint, http_status, task_may_exist):
+    err = cls.__new__(cls)
+    MioError.__init__(
+        err,
+        message,
+        code=code,
+        task_id=task_id,
+        hint=hint,
+        http_status=http_status,
+        task_may_exist=task_may_exist,
+    )
+    return err
+
+
+class BadRequestError(MioError):
+    """400: a request parameter was rejected (or the client was asked for something invalid)."""
+
+    default_code = 400
+    default_hint = (
+        "A parameter was rejected. Check the inputs; if they look right, this is likely a bug "
+        "in mio-nb: please report it with this message."
+    )
+
+
+class AuthError(MioError):
+    """401: the token is missing, invalid or expired."""
+
+    default_code = 401
+    default_hint = (
+        "The access token was refused (invalid or expired). Set MIOCREATE_TOKEN to a fresh token, "
+        "or set MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET so the client fetches and renews "
+        "tokens itself."
+    )
+
+
+class MissingCredentialsError(AuthError):
+    """No token or client credentials were found anywhere."""
+
+    default_hint = (
+        "Pass Client(token=...), or set MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and "
+        "MIOCREATE_CLIENT_SECRET, with MIOCREATE_TOKEN_URL if needed). To try everything offline "
+        "use the local sandbox: from mio_nb.sandbox import shared_sandbox; "
+        "client = Client.for_sandbox(shared_sandbox())."
+    )
+
+
+class ServerError(MioError):
+    """500 or any 5xx, or an answer that is not the API's JSON (e.g. an HTML 502 page)."""
+
+    default_code = 500
+    default_hint = "The server had a problem. Wait a moment and try again."
+
+
+class TaskError(MioError):
+    """601: the task failed on the server."""
+
+    default_code = 601
+    default_hint = "The task failed on the server. Try again, or with another file."
+
+
+class NoFaceError(TaskError):
+    """602: no face was found (in the original or in the new face)."""
+
+    default_code = 602
+    default_hint = (
+        "Use a photo or video where a face is clearly visible: frontal, well lit and not too small."
+    )
+
+
+class MultipleFacesError(TaskError):
+    """603: several faces where exactly one is needed."""
+
+    default_code = 603
+    default_hint = (
+        "Use a new-face photo showing exactly one person. To choose faces in a group photo or "
+        "video, use faces = client.detect_faces(original) then client.swap_faces(original, "
+        "{faces[0]: new_face})."
+    )
+
+
+class PolicyError(TaskError):
+    """604/605: a file breaks the content policy."""
+
+    default_code = 604
+    default_hint = "The file was refused under the service's content policy; use another file."
+
+
+class FilePolicyError(PolicyError):
+    """604: the original file breaks the policy (e.g. NSFW)."""
+
+    default_code = 604
+    default_hint = (
+        "The original was refused under the content policy (e.g. NSFW); use another file."
+    )
+
+
+class TargetPolicyError(PolicyError):
+    """605: the new face breaks the policy (e.g. a celebrity)."""
+
+    default_code = 605
+    default_hint = (
+        "The new face was refused under the content policy (e.g. a celebrity); use a photo of "
+        "someone who agreed to it."
+    )
+
+
+class FileError(MioError):
+    """701: a file could not be read, uploaded or processed."""
+
+    default_code = 701
+    default_hint = "Check that the file opens on your computer, then upload it again."
+
+
+class MissingFileError(FileError, FileNotFoundError):
+    """A local input path does not exist (raised before any request)."""
+
+    default_hint = "Check the path (and the notebook's working directory: os.getcwd())."
+
+
+class KeyNotFoundError(MioError):
+    """702: no file behind this key (uploads are temporary)."""
+
+    default_code = 702
+    default_hint = (
+        "The file behind this key was not found (uploads expire). Upload the file again and use "
+        "the new key."
+    )
+
+
+class UnsupportedFormatError(FileError):
+    """703: not one of the supported formats (checked by content, before uploading)."""
+
+    default_code = 703
+    default_hint = "Convert it to JPG, PNG, WEBP or GIF (images) or MP4, MOV, M4V or WEBM (videos)."
+
+
+class FileTooLargeError(FileError):
+    """704: over the 500 MB limit (checked before uploading)."""
+
+    default_code = 704
+    default_hint = (
+        "Files are limited to 500 MB: trim the video, lower its resolution or re-encode it."
+    )
+
+
+class InsufficientCreditsError(MioError):
+    """801: not enough credits. No task was created."""
+
+    default_code = 801
+    default_hint = (
+        "Your account is out of credits: top up in the MioCreate console, then retry. "
+        "No task was created."
+    )
+
+
+class RateLimitError(MioError):
+    """802: too many requests; the client waited and retried but the limit did not lift."""
+
+    default_code = 802
+    default_hint = "Too many requests: wait a minute, then try again. No task was created."
+
+
+class TaskTimeoutError(MioError):
+    """The task did not finish within the timeout. It keeps running on the server."""
+
+    default_hint = "The task keeps running on the server: resume with client.task(ID).wait()."
+
+    def __init__(self, message: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        if self.task_id is not None and "ID" in self.hint:
+            self.hint = self.hint.replace("ID", str(self.task_id))
+
+
+class NetworkError(MioError, ConnectionError):
+    """The server could not be reached, or the connection broke before an answer came."""
+
+    default_hint = (
+        "Could not talk to the server. Check your network connection and MIOCREATE_BASE_URL, "
+        "then try again."
+    )
+
+
+#: Where a task-creating request may have reached the server (timeout, drop or 5xx after
+#: sending): never repeated; this hint replaces the class's default.
+TASK_MAY_EXIST_HINT = (
+    "The request to create the task may have reached the server, so a task may exist (and be "
+    "charged) although no task id came back. It was NOT sent again. Check client.history() "
+    "(recorded there as 'unconfirmed') and your MioCreate task list before submitting again."
+)
+
+_BY_CODE: dict[int, type[MioError]] = {
+    400: BadRequestError,
+    401: AuthError,
+    500: ServerError,
+    601: TaskError,
+    602: NoFaceError,
+    603: MultipleFacesError,
+    604: FilePolicyError,
+    605: TargetPolicyError,
+    701: FileError,
+    702: KeyNotFoundError,
+    703: UnsupportedFormatError,
+    704: FileTooLargeError,
+    801: InsufficientCreditsError,
+    802: RateLimitError,
+}
+
+
+def error_class(code: int | None) -> type[MioError]:
+    """The exception class for an API code; 5xx -> ServerError, 6xx -> TaskError."""
+    if code is None:
+        return MioError
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if 500 <= code < 600:
+        return ServerError
+    if 600 <= code < 700:
+        return TaskError
+    if 700 <= code < 800:
+        return FileError
+    return MioError
+
+
+def error_for(
+    code: int | None,
+    message: str,
+    *,
+    task_id: int | None = None,
+    http_status: int | None = None,
+    hint: str | None = None,
+    task_may_exist: bool = False,
+) -> MioError:
+    """Build the right exception for an API ``code``."""
+    cls = error_class(code)
+    if task_may_exist:
+        hint = TASK_MAY_EXIST_HINT
+    return cls(
+        message,
+        code=code,
+        task_id=task_id,
+        http_status=http_status,
+        hint=hint,
+        task_may_exist=task_may_exist,
+    )
+
+
+__all__ = [
+    "TASK_MAY_EXIST_HINT",
+    "AuthError",
+    "BadRequestError",
+    "FileError",
+    "FilePolicyError",
+    "FileTooLargeError",
+    "InsufficientCreditsError",
+    "KeyNotFoundError",
+    "MioError",
+    "MissingCredentialsError",
+    "MissingFileError",
+    "MultipleFacesError",
+    "NetworkError",
+    "NoFaceError",
+    "PolicyError",
+    "RateLimitError",
+    "ServerError",
+    "TargetPolicyError",
+    "TaskError",
+    "TaskTimeoutError",
+    "UnsupportedFormatError",
+    "error_class",
+    "error_for",
+]

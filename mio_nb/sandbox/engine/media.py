@@ -1,0 +1,194 @@
+"""Media helpers for the sandbox: what a file is (probe), its cover, thumbnails, the mark.
+
+Images are read with Pillow. Videos are read with imageio-ffmpeg (``pip install
+"mio-nb[sandbox]"``), imported only when a video is handled, so this module imports with
+Pillow alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from mio_nb.formats import sniff_file
+from mio_nb.sandbox.engine import EngineError
+
+__all__ = ["MARK_TEXT", "MediaInfo", "cover", "kind_of", "mark", "open_image", "probe", "thumbnail"]
+
+MARK_TEXT = "sandbox"
+#: Colours of the mark's box and text (RGB).
+MARK_BOX = (20, 20, 20)
+MARK_INK = (255, 214, 0)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file is: ``kind`` "image" or "video", size in pixels, and for videos the
+    duration in seconds and frames per second (None for images)."""
+
+    kind: Literal["image", "video"]
+    width: int
+    height: int
+    duration: float | None = None
+    fps: float | None = None
+
+
+def kind_of(path: Path) -> Literal["image", "video"]:
+    """"image" or "video" by the file's magic bytes; EngineError 701 when neither."""
+    fmt = sniff_file(path)
+    if fmt is None:
+        raise EngineError(701, "File error: unsupported or unreadable file.")
+    return "video" if fmt.kind == "video" else "image"
+
+
+def open_image(path: Path) -> Image.Image:
+    """The image at ``path`` as RGB, EXIF orientation applied; EngineError 701 if unreadable.
+
+    Animated images (GIF, WEBP) give their first frame."""
+    try:
+        with Image.open(path) as im:
+            im.seek(0)
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "P"):
+                im = im.convert("RGBA")
+                background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(background, im)
+            return im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise EngineError(701, f"File error: the image cannot be decoded ({exc}).") from exc
+
+
+def _video_meta(path: Path) -> dict:
+    import imageio_ffmpeg
+
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        try:
+            meta = reader.__next__()
+        finally:
+            reader.close()
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise EngineError(701, "File error: the video cannot be decoded.") from exc
+    size = meta.get("size") or (0, 0)
+    if not size[0] or not size[1]:
+        raise EngineError(701, "File error: the video has no picture.")
+    return meta
+
+
+def probe(path: Path) -> MediaInfo:
+    """Size (and for videos duration and fps) of an image or video; EngineError 701 if the file
+    cannot be decoded."""
+    path = Path(path)
+    if kind_of(path) == "image":
+        try:
+            with Image.open(path) as im:
+                width, height = ImageOps.exif_transpose(im).size
+        except (OSError, ValueError) as exc:
+            raise EngineError(701, "File error: the image cannot be decoded.") from exc
+        return MediaInfo("image", width, height)
+    meta = _video_meta(path)
+    width, height = meta["size"]
+    fps = float(meta.get("fps") or 0.0) or None
+    duration = meta.get("duration")
+    return MediaInfo(
+        "video",
+        int(width),
+        int(height),
+        float(duration) if duration is not None else None,
+        fps,
+    )
+
+
+def first_frame(path: Path) -> Image.Image:
+    """The first frame of a video as an RGB image; EngineError 701 if none can be decoded."""
+    import imageio_ffmpeg
+
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        try:
+            meta = reader.__next__()
+            frame = reader.__next__()
+        finally:
+            reader.close()
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise EngineError(701, "File error: the video cannot be decoded.") from exc
+    width, height = meta["size"]
+    return Image.frombytes("RGB", (width, height), bytes(frame))
+
+
+def cover(path: Path) -> Image.Image:
+    """The first frame of a video, or the image itself (RGB)."""
+    path = Path(path)
+    if kind_of(path) == "video":
+        return first_frame(path)
+    return open_image(path)
+
+
+def thumbnail(image: Image.Image, max_side: int = 540) -> Image.Image:
+    """A copy of ``image`` scaled down so that its longer side is at most ``max_side``."""
+    thumb = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return thumb
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: a fixed bitmap font
+        return ImageFont.load_default()
+
+
+@dataclass(frozen=True)
+class _MarkLayout:
+    box: tuple[int, int, int, int]
+    font_size: int
+    pad: int
+
+
+def _layout(width: int, height: int) -> _MarkLayout:
+    size = max(9, round(min(width, height) / 28))
+    left, top, right, bottom = _font(size).getbbox(MARK_TEXT)
+    pad = max(2, size // 4)
+    box_w = right - left + 2 * pad
+    box_h = bottom - top + 2 * pad
+    margin = max(2, size // 3)
+    x1 = min(width, max(box_w, width - margin))
+    y1 = min(height, max(box_h, height - margin))
+    return _MarkLayout((max(0, x1 - box_w), max(0, y1 - box_h), x1, y1), size, pad)
+
+
+def mark_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """Where the mark goes on a ``width`` x ``height`` picture: (x0, y0, x1, y1)."""
+    return _layout(width, height).box
+
+
+def _draw_mark(patch: Image.Image, layout: _MarkLayout) -> None:
+    font = _font(layout.font_size)
+    left, top, _, _ = font.getbbox(MARK_TEXT)
+    draw = ImageDraw.Draw(patch)
+    draw.rectangle((0, 0, patch.width - 1, patch.height - 1), fill=MARK_BOX)
+    draw.text((layout.pad - left, layout.pad - top), MARK_TEXT, fill=MARK_INK, font=font)
+
+
+def mark(image: Image.Image) -> Image.Image:
+    """``image`` (an RGB copy) with a small "sandbox" box in its bottom-right corner."""
+    out = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    layout = _layout(*out.size)
+    x0, y0, x1, y1 = layout.box
+    patch = Image.new("RGB", (x1 - x0, y1 - y0))
+    _draw_mark(patch, layout)
+    out.paste(patch, (x0, y0))
+    return out
+
+
+def mark_patch(width: int, height: int) -> tuple[tuple[int, int, int, int], Image.Image]:
+    """The mark for a ``width`` x ``height`` picture as (box, RGB patch), to paste on every
+    frame of a video without redrawing the text."""
+    layout = _layout(width, height)
+    x0, y0, x1, y1 = layout.box
+    patch = Image.new("RGB", (x1 - x0, y1 - y0))
+    _draw_mark(patch, layout)
+    return layout.box, patch

@@ -1,0 +1,111 @@
+"""Objects on disk under the data dir, their keys, and HMAC-signed expiring URLs for them.
+
+A key such as ``temporary/20261125/sandbox/1764051000000-<uuid>.png`` is stored at
+``<data_dir>/objects/<key>``. Presigned URLs look like
+``{base_url}/storage/<key>?X-Expires=<unix>&X-Signature=<hex hmac-sha256>``; the signature covers
+the method (PUT for uploads, GET for reads), the key and the expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from mio_nb.formats import HEAD_BYTES, FileFormat, sniff
+
+STORAGE_PREFIX = "/storage/"
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+def valid_key(key: object) -> bool:
+    """Whether ``key`` is a well-formed object key (no ``..``, no leading slash)."""
+    return isinstance(key, str) and len(key) <= 512 and bool(_KEY_RE.match(key)) and ".." not in key
+
+
+def _stamp() -> str:
+    return f"{int(time.time() * 1000)}-{uuid.uuid4()}"
+
+
+def upload_key(ext: str) -> str:
+    """A new key for an uploaded file: ``temporary/YYYYMMDD/sandbox/<ms>-<uuid>.<ext>``."""
+    return f"temporary/{time.strftime('%Y%m%d', time.gmtime())}/sandbox/{_stamp()}.{ext}"
+
+
+def asset_key(ext: str) -> str:
+    """A new key for a task result: ``sandbox/asset/YYYYMM/<ms>-<uuid>.<ext>``."""
+    return f"sandbox/asset/{time.strftime('%Y%m', time.gmtime())}/{_stamp()}.{ext}"
+
+
+class Storage:
+    """The object store of one sandbox."""
+
+    def __init__(self, root: Path, secret: bytes) -> None:
+        self.root = root / "objects"
+        self.tmp = root / "tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._secret = secret
+
+    # -- objects ---------------------------------------------------------------------------
+    def path(self, key: str) -> Path:
+        if not valid_key(key):
+            raise ValueError("invalid key")
+        return self.root / key
+
+    def exists(self, key: object) -> bool:
+        return valid_key(key) and self.path(key).is_file()  # type: ignore[arg-type]
+
+    def format_of(self, key: str) -> FileFormat | None:
+        with open(self.path(key), "rb") as f:
+            return sniff(f.read(HEAD_BYTES))
+
+    def size(self, key: str) -> int:
+        return self.path(key).stat().st_size
+
+    def commit(self, tmp_path: Path, key: str) -> None:
+        """Move a finished temporary file into place as ``key`` (atomic)."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, target)
+
+    @contextmanager
+    def temp_file(self, suffix: str = "") -> Iterator[Path]:
+        """A temporary path in the store's own file system, removed on exit unless committed."""
+        fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix)
+        os.close(fd)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    # -- signing ---------------------------------------------------------------------------
+    def _signature(self, method: str, key: str, expires: int) -> str:
+        message = f"{method}\n{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def sign(self, base_url: str, key: str, method: str, expires_in: int) -> str:
+        """A presigned URL for ``method`` ("PUT" or "GET") on ``key``, valid ``expires_in`` s."""
+        expires = int(time.time()) + int(expires_in)
+        signature = self._signature(method, key, expires)
+        return f"{base_url}{STORAGE_PREFIX}{quote(key)}?X-Expires={expires}&X-Signature={signature}"
+
+    def verify(self, method: str, key: str, expires: str | None, signature: str | None) -> str:
+        """ "ok", "expired" or "bad" for a presigned request."""
+        if not expires or not signature or not expires.isdigit():
+            return "bad"
+        expected = self._signature(method, key, int(expires))
+        if not hmac.compare_digest(expected, signature):
+            return "bad"
+        if int(expires) < time.time():
+            return "expired"
+        return "ok"

@@ -1,0 +1,243 @@
+"""Tasks on the server and waiting for them.
+
+Completion is decided by result data (``merge_url`` for swaps, a non-empty face list for get-face),
+failure by an error code in the envelope or a terminal status with a message and no data; any
+other status without data counts as pending (an unknown one is logged once). So the client works
+whether the server reports success as 3 or as 0.
+
+Polling is adaptive: every ~0.1 s at first, ~0.4 s by 10 s, growing to 3.5-5 s after 30 s.
+Ctrl-C (KeyboardInterrupt) stops waiting but not the task: ``client.task(ID).wait()`` resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import protocol
+from .errors import MioError, TaskError, TaskTimeoutError
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .results import FaceSet, ImageResult, VideoResult
+
+log = logging.getLogger("mio_nb.tasks")
+
+#: Task types, as recorded in the journal, with their endpoint and what they produce.
+TASK_TYPES: dict[str, tuple[str, str]] = {
+    "image-swap": (protocol.FACE_SWAP_PATH, "image"),
+    "video-swap": (protocol.VIDEO_FACE_SWAP_PATH, "video"),
+    "detect-faces": (protocol.GET_FACE_PATH, "faces"),
+    "multi-image-swap": (protocol.MULTIPLE_FACE_SWAP_PATH, "image"),
+    "multi-video-swap": (protocol.MULTIPLE_VIDEO_FACE_SWAP_PATH, "video"),
+}
+
+#: Default total wait per produced kind, in seconds.
+DEFAULT_TIMEOUTS = {"image": 900.0, "faces": 900.0, "video": 3600.0}
+
+State = Literal["pending", "done", "failed"]
+_STATUS_NAMES = {0: "done (0)", 1: "waiting", 2: "processing", 3: "success", 4: "failed"}
+_VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".webm")
+
+
+def poll_interval(elapsed: float) -> float:
+    """Seconds to sleep before the next poll, ``elapsed`` seconds into waiting.
+
+    0.1 s growing to 0.4 s over the first 10 s (a finished task is seen within ~0.25 s), then
+    up to 3.5 s at 30 s (at most ~17 polls a minute after that), then slowly to 5 s.
+    """
+    if elapsed < 10.0:
+        return 0.1 + 0.03 * elapsed
+    if elapsed < 30.0:
+        return 0.4 + (elapsed - 10.0) * (3.5 - 0.4) / 20.0
+    return min(3.5 + (elapsed - 30.0) / 120.0, 5.0)
+
+
+def _has_result(produces: str | None, data: Any) -> bool:
+    if produces == "faces":
+        return isinstance(data, list) and len(data) > 0
+    if produces in ("image", "video"):
+        return isinstance(data, Mapping) and bool(data.get("merge_url"))
+    # Unknown type (a task id from elsewhere): any of the two shapes.
+    return (isinstance(data, list) and len(data) > 0) or (
+        isinstance(data, Mapping) and bool(data.get("merge_url"))
+    )
+
+
+def _infer_produces(data: Any) -> str:
+    if isinstance(data, list):
+        return "faces"
+    key = str(data.get("merge_key") or data.get("merge_url") or "").split("?")[0].lower()
+    if "duration" in data or "cover_url" in data or key.endswith(_VIDEO_EXTS):
+        return "video"
+    return "image"
+
+
+class Task:
+    """A task on the server: ``task.refresh()``, ``task.status``, ``task.wait()``.
+
+    ``wait()`` returns the saved result: an ImageResult, VideoResult or FaceSet.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        task_id: int,
+        type: str | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = int(task_id)
+        self.type = type
+        self.inputs = inputs or {}
+        self.status: int | None = None
+        self.message = ""
+        self.data: Any = None
+        self.error: MioError | None = None
+        self.state: State = "pending"
+        #: monotonic times of detail requests made by wait() (benchmarks read them).
+        self.poll_times: list[float] = []
+        self._client = client
+        self._result: ImageResult | VideoResult | FaceSet | None = None
+        self._warned_status: set[Any] = set()
+
+    def __repr__(self) -> str:
+        status = (
+            _STATUS_NAMES.get(self.status, str(self.status)) if self.status is not None else "?"
+        )
+        return f"<Task {self.id} {self.type or 'unknown type'}: {self.state}, status {status}>"
+
+    @property
+    def produces(self) -> str | None:
+        """ "image", "video" or "faces" (None while unknown)."""
+        if self.type in TASK_TYPES:
+            return TASK_TYPES[self.type][1]
+        if self.state == "done":
+            return _infer_produces(self.data)
+        return None
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    def refresh(self) -> Task:
+        """Ask the server for the task's state once; updates ``status``/``state``/``error``.
+
+        Raises only for problems of the call itself (network, auth, unknown id), not when the
+        task failed (see ``task.error``).
+        """
+        if self.state != "pending":
+            return self
+        try:
+            data = self._client._transport.call(
+                "GET", protocol.TASK_DETAIL_PATH, params={"id": self.id}
+            )
+        except MioError as e:
+            e.task_id = self.id
+            if e.code is not None and 600 <= e.code < 900 and e.code != 802:
+                self._fail(e)
+                return self
+            if e.code == 400 and not e.message:
+                e.message = f"Task {self.id} was not found."
+            raise
+        data = data if isinstance(data, Mapping) else {}
+        self.status = data.get("status")
+        with contextlib.suppress(TypeError, ValueError):
+            self.status = int(self.status) if self.status is not None else None
+        self.message = str(data.get("message") or "")
+        add = data.get("additional_data")
+        if _has_result(self.produces, add):
+            self.data = add
+            self.state = "done"
+        elif self.status == protocol.TaskStatus.FAILED or (
+            self.status in (protocol.TaskStatus.DONE_AS_ZERO, protocol.TaskStatus.SUCCESS)
+            and self.message
+        ):
+            self._fail(TaskError(self.message or "The task failed.", code=601, task_id=self.id))
+        elif (
+            self.status not in (protocol.TaskStatus.WAITING, protocol.TaskStatus.PROCESSING)
+            and self.status not in self._warned_status
+        ):
+            self._warned_status.add(self.status)
+            log.info(
+                "Task %s: status %r without result data; still waiting for the result.",
+                self.id,
+                self.status,
+            )
+        return self
+
+    def _fail(self, error: MioError) -> None:
+        if error.task_id is None:
+            error.task_id = self.id
+        self.state = "failed"
+        self.error = error
+        self._client._journal_failed(self, error)
+
+    def result(self) -> ImageResult | VideoResult | FaceSet:
+        """The saved result of a finished task (downloads it on first call)."""
+        if self._result is None:
+            if self.state == "failed" and self.error is not None:
+                raise self.error
+            if self.state != "done":
+                raise MioError(
+                    f"Task {self.id} has not finished yet.",
+                    task_id=self.id,
+                    hint=f"Call client.task({self.id}).wait().",
+                )
+            self._result = self._client._materialize(self)
+        return self._result
+
+    def wait(
+        self, timeout: float | None = None, progress: bool = True
+    ) -> ImageResult | VideoResult | FaceSet:
+        """Poll until the task finishes, save its result to the output folder and return it.
+
+        ``timeout``: total seconds (default: 15 min, 60 min for videos) -> TaskTimeoutError,
+        the task keeps running. Ctrl-C stops waiting; ``client.task(ID).wait()`` resumes.
+        """
+        if timeout is None:
+            timeout = self._client.wait_timeout or DEFAULT_TIMEOUTS.get(self.produces or "", 3600.0)
+        start = time.monotonic()
+        deadline = start + timeout
+        bar = None
+        try:
+            while True:
+                self.poll_times.append(time.monotonic())
+                self.refresh()
+                if self.state == "done":
+                    if bar is not None:
+                        bar.set_description_str(f"Task {self.id}: saving result")
+                    return self.result()
+                if self.state == "failed":
+                    assert self.error is not None
+                    raise self.error
+                now = time.monotonic()
+                elapsed = now - start
+                if now >= deadline:
+                    raise TaskTimeoutError(
+                        f"Task {self.id} did not finish within {timeout:g} s (last status: "
+                        f"{_STATUS_NAMES.get(self.status, self.status)}).",
+                        task_id=self.id,
+                    )
+                if progress and self._client.progress and elapsed > 1.0:
+                    bar = bar or self._progress_bar()
+                    bar.set_description_str(
+                        f"Task {self.id}: {_STATUS_NAMES.get(self.status, self.status)}"
+                    )
+                    bar.update(0)
+                time.sleep(max(0.0, min(poll_interval(elapsed), deadline - now)))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(
+                f"Stopped waiting for task {self.id}; it keeps running on the server. "
+                f"Resume with client.task({self.id}).wait()"
+            ) from None
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _progress_bar(self) -> Any:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=None, bar_format="{desc} [{elapsed}]", leave=False)

@@ -1,0 +1,233 @@
+"""Binary transfer between the kernel and the browser for :class:`~mio_nb.widget.FaceSwapWidget`.
+
+One big comm message fails silently (ipywidgets' FileUpload breaks above ~10 MB on a default
+Jupyter server and ~1 MB on Colab), so both directions go in chunks, as custom messages with
+binary buffers (never base64, never in widget state):
+
+- browser -> kernel: ``upload_start`` {upload, role, name, size}, then ``upload_chunk``
+  {upload, offset} + one buffer, each acknowledged with ``upload_ack`` {upload, received}, then
+  ``upload_end``; :class:`UploadReceiver` writes the chunks to a file and checks the size against
+  ``MAX_UPLOAD_BYTES`` and the format by magic bytes, as the browser did before sending.
+- kernel -> browser: :func:`send_media` sends a file or bytes as ``media`` {key, transfer, part,
+  parts, mime, size} messages of at most ``MEDIA_CHUNK_BYTES`` each.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, SUPPORTED_NAMES, FileFormat, sniff
+
+#: Kernel -> browser part size: small enough for Colab's message limits, big enough to be fast.
+MEDIA_CHUNK_BYTES = 1 << 20
+#: The largest upload chunk the kernel accepts (the browser sends 256 KiB).
+MAX_CHUNK_BYTES = 4 << 20
+#: Uploads that may be in progress at once (each holds an open file).
+MAX_OPEN_UPLOADS = 8
+
+#: What each upload role may be: the original is an image or a video, a new face an image.
+ROLE_KINDS = {"main": ("image", "video"), "new_face": ("image",)}
+
+SendFn = Callable[[dict, list], None]
+
+
+class UploadError(ValueError):
+    """An upload was refused; ``str(error)`` is a sentence for the user saying what to do."""
+
+
+def human_bytes(n: int) -> str:
+    """1234567 -> "1.2 MB" (decimal units, as the API's "500 MB"; same as js/src/text.js)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f} {unit}" if value < 10 or unit == "GB" else f"{value:.0f} {unit}"
+    return f"{n} B"
+
+
+def safe_name(name: str, default: str = "file") -> str:
+    """A file name without directories or odd characters: ``"../a b?.png"`` -> ``"a_b_.png"``."""
+    base = os.path.basename(str(name).replace("\\", "/")).strip()
+    base = re.sub(r"[^\w.\-]+", "_", base).lstrip(".")
+    return base[:120] or default
+
+
+def check_head(name: str, head: bytes, role: str) -> FileFormat:
+    """The format of a file from its first bytes, or :class:`UploadError` saying why not."""
+    fmt = sniff(head)
+    if fmt is None:
+        raise UploadError(f"{name} is not a supported file: use {SUPPORTED_NAMES}.")
+    if fmt.kind not in ROLE_KINDS.get(role, ("image", "video")):
+        raise UploadError(
+            f"{name} is a {fmt.kind}: a new face must be an image (JPG, PNG, WEBP or GIF)."
+        )
+    return fmt
+
+
+def check_size(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
+    """:class:`UploadError` when ``size`` is 0 or over ``limit`` (never above MAX_UPLOAD_BYTES)."""
+    limit = min(limit, MAX_UPLOAD_BYTES)
+    if size <= 0:
+        raise UploadError(f"{name} is empty: choose another file.")
+    if size > limit:
+        raise UploadError(
+            f"{name} is {human_bytes(size)}, over the {human_bytes(limit)} limit: use a shorter "
+            "or smaller file."
+        )
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A complete upload: where it is, what it is, and what the browser called it."""
+
+    path: Path
+    name: str
+    role: str
+    size: int
+    format: FileFormat
+
+
+@dataclass
+class _Upload:
+    name: str
+    role: str
+    size: int
+    path: Path
+    file: IO[bytes]
+    received: int = 0
+    head: bytearray = field(default_factory=bytearray)
+    format: FileFormat | None = None
+
+
+class UploadReceiver:
+    """Reassembles browser -> kernel uploads into files under ``folder``.
+
+    Each method raises :class:`UploadError` with a sentence for the user when something is wrong,
+    after discarding the partial file.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self._uploads: dict[str, _Upload] = {}
+        self._seq = itertools.count(1)
+
+    def start(self, upload_id: str, role: str, name: str, size: int) -> None:
+        """Begin an upload of ``size`` bytes announced by the browser."""
+        if role not in ROLE_KINDS:
+            raise UploadError(f"Unknown upload role {role!r}.")
+        if upload_id in self._uploads:
+            raise UploadError(f"{name} is already being sent.")
+        if len(self._uploads) >= MAX_OPEN_UPLOADS:
+            raise UploadError("Too many files are being sent at once: wait for them to finish.")
+        clean = safe_name(name, "original" if role == "main" else "new-face")
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise UploadError(f"{clean}: the browser sent no valid size.")
+        check_size(clean, size, self.max_bytes)
+        folder = self.folder / f"upload-{next(self._seq)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / clean
+        part = path.with_name(path.name + ".part")
+        self._uploads[upload_id] = _Upload(clean, role, size, path, part.open("wb"))
+
+    def chunk(self, upload_id: str, offset: int, data: bytes | memoryview) -> int:
+        """Write one chunk at ``offset``; returns the bytes received so far."""
+        up = self._get(upload_id)
+        try:
+            if offset != up.received:
+                raise UploadError(
+                    f"{up.name} arrived out of order (byte {offset}, expected {up.received}): "
+                    "choose it again."
+                )
+            n = len(data)
+            if n > MAX_CHUNK_BYTES:
+                raise UploadError(f"{up.name}: a chunk of {n} bytes is too large.")
+            if up.received + n > up.size:
+                raise UploadError(
+                    f"{up.name} is larger than the {up.size} bytes announced: choose it again."
+                )
+            if up.format is None:
+                up.head += bytes(data[: HEAD_BYTES - len(up.head)])
+                if len(up.head) >= HEAD_BYTES or up.received + n == up.size:
+                    up.format = check_head(up.name, bytes(up.head), up.role)
+            up.file.write(data)
+            up.received += n
+            return up.received
+        except UploadError:
+            self.cancel(upload_id)
+            raise
+        except OSError as e:
+            self.cancel(upload_id)
+            raise UploadError(
+                f"{up.name} could not be written in the kernel ({e.strerror}): free some disk "
+                "space and try again."
+            ) from e
+
+    def finish(self, upload_id: str) -> ReceivedFile:
+        """Close a complete upload and return the file."""
+        up = self._get(upload_id)
+        if up.received != up.size or up.format is None:
+            self.cancel(upload_id)
+            raise UploadError(
+                f"{up.name} stopped after {up.received} of {up.size} bytes: choose it again."
+            )
+        del self._uploads[upload_id]
+        up.file.close()
+        Path(up.file.name).replace(up.path)
+        return ReceivedFile(up.path, up.name, up.role, up.size, up.format)
+
+    def cancel(self, upload_id: str) -> None:
+        """Drop an upload and its partial file (no error when unknown)."""
+        up = self._uploads.pop(upload_id, None)
+        if up is None:
+            return
+        up.file.close()
+        Path(up.file.name).unlink(missing_ok=True)
+
+    def cancel_all(self) -> None:
+        for upload_id in list(self._uploads):
+            self.cancel(upload_id)
+
+    @property
+    def open_uploads(self) -> int:
+        return len(self._uploads)
+
+    def _get(self, upload_id: str) -> _Upload:
+        try:
+            return self._uploads[upload_id]
+        except KeyError:
+            raise UploadError("This upload was cancelled or has already finished.") from None
+
+
+def send_media(
+    send: SendFn,
+    key: str,
+    mime: str,
+    data: bytes | Path,
+    transfer: int,
+    chunk_bytes: int = MEDIA_CHUNK_BYTES,
+) -> int:
+    """Send ``data`` (bytes, or a file read piece by piece) as ``media`` parts; returns its size.
+
+    ``send(content, buffers)`` is the widget's ``send``. The browser reassembles the parts by
+    ``key`` and ``transfer`` and turns them into a Blob URL.
+    """
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
+    parts = max(1, math.ceil(size / chunk_bytes))
+    header = {"type": "media", "key": key, "transfer": transfer, "parts": parts, "mime": mime}
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            for part in range(parts):
+                send({**header, "part": part, "size": size}, [f.read(chunk_bytes)])
+    else:
+        view = memoryview(data)
+        for part in range(parts):
+            piece = view[part * chunk_bytes : (part + 1) * chunk_bytes]
+            send({**header, "part": part, "size": size}, [piece])
+    return size

@@ -1,0 +1,500 @@
+"""HTTP for the client: sessions, auth, retries, envelopes and presigned storage transfers.
+
+Two sessions, never mixed:
+
+- ``api``: the API host, with ``Authorization`` on every request. Calls without side effects
+  (upload-url, access-url, task detail) are retried by urllib3 ``Retry`` on connection errors,
+  broken connections, timeouts and 5xx, with jittered backoff honouring ``Retry-After``.
+  Task-creating POSTs go through an adapter that retries only errors raised while connecting
+  (the request was certainly not sent): after a request may have reached the server, a task
+  may exist, so the call is never repeated and the error says so.
+- ``storage``: presigned PUT/GET URLs, with no credentials at all (an auth hook strips any
+  ``Authorization`` header, even one ``requests`` would take from ``~/.netrc``).
+
+Envelope-level answers urllib3 cannot see are handled here with the same ``Retry`` policy
+object for the backoff: 802 (rate limited: wait and retry, also for task creation, as the server
+refused and made nothing), 401 (fetch a new token once when client credentials are set), and a
+500 envelope inside an HTTP 200 (retried for side-effect-free calls only).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.util.retry import Retry
+
+from . import __version__, protocol
+from .credentials import Credentials
+from .errors import (
+    TASK_MAY_EXIST_HINT,
+    AuthError,
+    FileError,
+    MioError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+    error_class,
+    error_for,
+)
+
+log = logging.getLogger("mio_nb.transport")
+
+#: API paths whose POST creates a (paid) task: never repeated once it may have been sent.
+TASK_CREATING_PATHS = (
+    protocol.FACE_SWAP_PATH,
+    protocol.VIDEO_FACE_SWAP_PATH,
+    protocol.GET_FACE_PATH,
+    protocol.MULTIPLE_FACE_SWAP_PATH,
+    protocol.MULTIPLE_VIDEO_FACE_SWAP_PATH,
+)
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """How hard the client tries. ``rate_limit_wait``: seconds to keep retrying on 802."""
+
+    retries: int = 5
+    backoff_factor: float = 0.25
+    backoff_max: float = 10.0
+    backoff_jitter: float = 0.25
+    rate_limit_wait: float = 120.0
+    rate_limit_backoff: float = 0.5
+    rate_limit_backoff_max: float = 15.0
+    retry_after_max: int = 60
+
+    def idempotent(self) -> Retry:
+        """For calls without side effects: retry connection, read and 5xx failures."""
+        return Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=self.retries,
+            status=self.retries,
+            other=0,
+            redirect=0,
+            allowed_methods=None,  # every verb: only side-effect-free calls use this adapter
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff_jitter,
+            respect_retry_after_header=True,
+            retry_after_max=self.retry_after_max,
+            raise_on_status=False,
+        )
+
+    def connect_only(self) -> Retry:
+        """For task-creating POSTs: retry only errors raised while connecting (not sent)."""
+        return Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=False,  # re-raise read errors/timeouts: the request may have been handled
+            status=0,
+            other=0,
+            redirect=0,
+            allowed_methods=frozenset({"GET"}),  # never POST on read or status
+            status_forcelist=frozenset(),
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff_jitter,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+
+    def envelope_policy(self) -> Retry:
+        """Backoff for a 500 envelope inside an HTTP 200 (urllib3 sees only the status)."""
+        return Retry(
+            total=None,
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff_jitter,
+            retry_after_max=self.retry_after_max,
+        )
+
+    def rate_limit_policy(self) -> Retry:
+        """Backoff while rate limited (802): 0.5 s, 1 s, 2 s ... up to 15 s between tries."""
+        return Retry(
+            total=None,
+            backoff_factor=self.rate_limit_backoff,
+            backoff_max=self.rate_limit_backoff_max,
+            backoff_jitter=self.backoff_jitter,
+            retry_after_max=self.retry_after_max,
+        )
+
+
+class _TokenAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: <scheme> <token>``; remembers which token each request carried."""
+
+    def __init__(self, credentials: Credentials, scheme: str) -> None:
+        self._credentials = credentials
+        self._scheme = scheme
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self._credentials.token()
+        r.headers["Authorization"] = f"{self._scheme} {token}" if self._scheme else token
+        r._mio_token = token  # type: ignore[attr-defined]
+        return r
+
+    def __repr__(self) -> str:
+        return "<_TokenAuth>"
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """Storage requests carry no credentials: presigned URLs are their own authorisation."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers.pop("Authorization", None)
+        return r
+
+
+class StorageURLExpired(Exception):
+    """A presigned URL was refused (HTTP 403): get a fresh one and try once more."""
+
+
+def _sent_before_failure(exc: BaseException) -> bool:
+    """False only when the failure certainly happened before the request was sent."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, MaxRetryError):
+            return not isinstance(e.reason, (NewConnectionError, ConnectTimeoutError))
+        if isinstance(e, (NewConnectionError, ConnectTimeoutError)):
+            return False
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        todo.extend([e.__cause__, e.__context__])
+    return True
+
+
+def _short_reason(exc: BaseException) -> str:
+    """A short, secret-free description of a network failure (no URLs, no headers)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Connection reset",
+        "Remote end closed",
+        "Name or service",
+    ):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(exc).__name__
+
+
+def _strip_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _html_title(text: str) -> str:
+    low = text.lower()
+    start, end = low.find("<title>"), low.find("</title>")
+    if 0 <= start < end:
+        return " ".join(text[start + 7 : end].split())[:100]
+    return ""
+
+
+def parse_envelope(resp: requests.Response) -> tuple[int, str, Any]:
+    """``(code, message, data)`` of an API answer; ServerError etc. if it is not an envelope."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "code" in body:
+        try:
+            code = int(body["code"])
+        except (TypeError, ValueError):
+            code = None
+        if code is not None:
+            message = str(body.get("message") or "")
+            if resp.status_code >= 500 and code == 200:
+                code = resp.status_code
+            return code, message, body.get("data")
+    status = resp.status_code
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+    title = _html_title(resp.text[:2000]) if "html" in ctype else ""
+    what = f"an HTML page ({title})" if title else f"a {ctype} body"
+    message = f"The server answered HTTP {status} with {what} instead of the API's JSON."
+    if status == 401:
+        return 401, message, None
+    if status == 429:
+        return 802, message, None
+    if 400 <= status < 500:
+        return 400, message, None
+    return (status if status >= 500 else 500), message, None
+
+
+class Transport:
+    """The client's HTTP layer. ``call()`` returns the envelope's ``data`` or raises MioError."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float | tuple[float, float] = (10.0, 60.0),
+        storage_timeout: tuple[float, float] = (10.0, 300.0),
+        auth_scheme: str = "Bearer",
+        retry: RetryConfig | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.timeout = timeout
+        self.storage_timeout = storage_timeout
+        self.retry = retry or RetryConfig()
+        agent = user_agent or f"mio-nb/{__version__} python-requests/{requests.__version__}"
+
+        self.api = requests.Session()
+        self.api.headers["User-Agent"] = agent
+        self.api.auth = _TokenAuth(credentials, auth_scheme)
+        self.api.mount("http://", HTTPAdapter(max_retries=self.retry.idempotent()))
+        self.api.mount("https://", HTTPAdapter(max_retries=self.retry.idempotent()))
+        create_adapter = HTTPAdapter(max_retries=self.retry.connect_only())
+        for path in TASK_CREATING_PATHS:
+            self.api.mount(self.base_url + path, create_adapter)
+
+        self.storage = requests.Session()
+        self.storage.headers["User-Agent"] = agent
+        self.storage.auth = _NoAuth()
+        storage_adapter = HTTPAdapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
+        self.storage.mount("http://", storage_adapter)
+        self.storage.mount("https://", storage_adapter)
+
+        if credentials.token_url is None and credentials.can_refresh:
+            credentials.token_url = self.base_url + protocol.TOKEN_PATH
+        credentials.set_fetcher(self._fetch_token)
+        #: Number of API requests sent (each retry counts); benchmarks and tests read it.
+        self.request_count = 0
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.base_url}>"
+
+    def close(self) -> None:
+        self.api.close()
+        self.storage.close()
+
+    # -- the API ----------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        creates_task: bool = False,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> Any:
+        """Send one API call and return the envelope's ``data``.
+
+        ``creates_task`` marks calls that must never be repeated once they may have been sent.
+        """
+        url = self.base_url + path
+        policy = self.retry.envelope_policy()
+        limit_policy = self.retry.rate_limit_policy()
+        refreshed = False
+        waited_for_limit = 0.0
+        server_retries = 0
+        while True:
+            started = time.monotonic()
+            try:
+                self.request_count += 1
+                resp = self.api.request(
+                    method, url, json=json, params=params, timeout=timeout or self.timeout
+                )
+            except requests.RequestException as exc:
+                raise self._network_error(method, path, exc, creates_task) from None
+            code, message, data = parse_envelope(resp)
+            log.debug(
+                "%s %s -> HTTP %s, code %s (%.0f ms)",
+                method,
+                path,
+                resp.status_code,
+                code,
+                (time.monotonic() - started) * 1000,
+            )
+            if code == 200:
+                return data
+            if code == 401 and self.credentials.can_refresh and not refreshed:
+                log.info("Token refused (401); fetching a new one.")
+                self.credentials.refresh(getattr(resp.request, "_mio_token", None))
+                refreshed = True
+                continue
+            if code == 802:
+                # The server refused the request: nothing was done, so even a task-creating
+                # call may be sent again.
+                limit_policy = limit_policy.increment(method, url)
+                delay = self._retry_after(resp, limit_policy) or max(
+                    limit_policy.get_backoff_time(), self.retry.rate_limit_backoff
+                )
+                if waited_for_limit + delay > self.retry.rate_limit_wait:
+                    raise RateLimitError(
+                        f"Rate limited: {message or 'not enough requests'} (waited "
+                        f"{waited_for_limit:.1f} s over {len(limit_policy.history)} tries).",
+                        code=802,
+                        http_status=resp.status_code,
+                    )
+                log.info("Rate limited (802) on %s; waiting %.1f s.", path, delay)
+                time.sleep(delay)
+                waited_for_limit += delay
+                continue
+            server_side = 500 <= code < 600
+            if (
+                server_side
+                and resp.status_code < 500  # HTTP 5xx were already retried by urllib3
+                and not creates_task
+                and server_retries < self.retry.retries
+            ):
+                server_retries += 1
+                policy = policy.increment(method, url)
+                delay = self._retry_after(resp, policy) or policy.get_backoff_time()
+                log.info("Server error %s on %s; retrying in %.1f s.", code, path, delay)
+                time.sleep(delay)
+                continue
+            may_exist = creates_task and server_side
+            if code == 401 and refreshed:
+                message = f"{message} (a freshly fetched token was refused too)".strip()
+            raise error_for(
+                code,
+                message or f"{method} {path} failed",
+                http_status=resp.status_code,
+                task_may_exist=may_exist,
+            )
+
+    @staticmethod
+    def _retry_after(resp: requests.Response, policy: Retry) -> float | None:
+        value = resp.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return policy.parse_retry_after(value)
+        except Exception:
+            return None
+
+    def _network_error(
+        self, method: str, path: str, exc: BaseException, creates_task: bool
+    ) -> MioError:
+        host = urlsplit(self.base_url).netloc
+        reason = _short_reason(exc)
+        if creates_task and _sent_before_failure(exc):
+            return NetworkError(
+                f"{method} {path} to {host}: {reason} after the request was sent; "
+                "no answer came back.",
+                hint=TASK_MAY_EXIST_HINT,
+                task_may_exist=True,
+            )
+        return NetworkError(f"{method} {path} to {host}: {reason}.")
+
+    def _fetch_token(self, client_id: str, client_secret: str, token_url: str) -> tuple[str, Any]:
+        """Exchange client credentials for ``(access_token, expires_in)`` at ``token_url``."""
+        try:
+            self.request_count += 1
+            resp = self.storage.post(
+                token_url,
+                json={"client_id": client_id, "client_secret": client_secret},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise NetworkError(
+                f"Token request to {urlsplit(token_url).netloc}: {_short_reason(exc)}."
+            ) from None
+        code, message, data = parse_envelope(resp)
+        if code != 200 or not isinstance(data, dict) or not data.get("access_token"):
+            cls = AuthError if code in (200, 400, 401) else error_class(code)
+            raise cls(
+                f"The token endpoint refused the client credentials: {message or code}",
+                code=401 if cls is AuthError else code,
+            )
+        log.info("Fetched a new access token (expires in %s s).", data.get("expires_in"))
+        return str(data["access_token"]), data.get("expires_in")
+
+    # -- presigned storage --------------------------------------------------------------------
+
+    def put(
+        self,
+        url: str,
+        body: IO[bytes],
+        length: int,
+        content_type: str,
+    ) -> None:
+        """PUT ``length`` bytes from ``body`` (file-like, seekable) to a presigned URL."""
+        headers = {"Content-Type": content_type, "Content-Length": str(length)}
+        try:
+            resp = self.storage.put(url, data=body, headers=headers, timeout=self.storage_timeout)
+        except requests.RequestException as exc:
+            raise NetworkError(
+                f"Upload to {urlsplit(url).netloc} failed: {_short_reason(exc)}."
+            ) from None
+        if resp.status_code == 403:
+            raise StorageURLExpired()
+        if resp.status_code >= 300:
+            raise self._storage_error("Upload", url, resp)
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Stream a presigned GET to ``dest`` (via a temporary file); returns the byte count."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self.storage.get(url, stream=True, timeout=self.storage_timeout) as resp:
+                if resp.status_code == 403:
+                    raise StorageURLExpired()
+                if resp.status_code >= 300:
+                    raise self._storage_error("Download", url, resp)
+                fd, tmp = tempfile.mkstemp(prefix=".part-", dir=dest.parent)
+                total = 0
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        for chunk in resp.iter_content(CHUNK):
+                            out.write(chunk)
+                            total += len(chunk)
+                            if progress:
+                                progress(len(chunk))
+                    os.replace(tmp, dest)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                return total
+        except requests.RequestException as exc:
+            raise NetworkError(
+                f"Download of {_strip_query(url)} failed: {_short_reason(exc)}."
+            ) from None
+
+    @staticmethod
+    def _storage_error(what: str, url: str, resp: requests.Response) -> MioError:
+        code, message, _ = parse_envelope(resp)
+        if code in (703, 704):
+            return error_for(code, message, http_status=resp.status_code)
+        where = _strip_query(url)
+        if resp.status_code >= 500:
+            return ServerError(
+                f"{what} of {where}: storage answered HTTP {resp.status_code}.",
+                http_status=resp.status_code,
+            )
+        return FileError(
+            f"{what} of {where}: storage answered HTTP {resp.status_code}. {message}".strip(),
+            http_status=resp.status_code,
+        )

@@ -1,0 +1,890 @@
+"""FaceSwapWidget: from files to a swapped image or video without leaving the notebook.
+
+>>> from mio_nb import FaceSwapWidget
+>>> w = FaceSwapWidget()            # doctest: +SKIP  (no credentials: the local sandbox)
+>>> w.load_main("group.png")        # doctest: +SKIP  (or drop a file on the widget)
+>>> w.add_faces("me.jpg", "you.jpg")  # doctest: +SKIP  -> ["A", "B"]
+>>> w.pair(1, "A"); w.swap().result()  # doctest: +SKIP
+
+Faces are numbered 1, 2, ... as shown in the widget (``FaceSet`` indexes are 0-based: detected
+face 1 is ``w.faceset[0]``); new faces are labelled A, B, ...
+
+Traits are the source of truth and hold no media and no token: pictures and videos go to the
+browser as binary buffers of custom messages (see :mod:`mio_nb.transfer`), asked for by each
+view when it renders, so the saved notebook stays small. Detection and swaps run in one
+background thread; the kernel keeps handling the widget's messages (Stop works) meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import queue
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anywidget
+import traitlets
+
+from . import protocol
+from .errors import (
+    AuthError,
+    FilePolicyError,
+    FileTooLargeError,
+    InsufficientCreditsError,
+    KeyNotFoundError,
+    MioError,
+    MissingCredentialsError,
+    MultipleFacesError,
+    NetworkError,
+    NoFaceError,
+    RateLimitError,
+    ServerError,
+    TargetPolicyError,
+    TaskTimeoutError,
+    UnsupportedFormatError,
+)
+from .formats import MAX_UPLOAD_BYTES, sniff_file
+from .transfer import (
+    ReceivedFile,
+    UploadError,
+    UploadReceiver,
+    check_head,
+    check_size,
+    safe_name,
+    send_media,
+)
+
+log = logging.getLogger("mio_nb.widget")
+
+_STATIC = Path(__file__).parent / "static"
+
+SANDBOX_NOTICE = "Sandbox: results are made locally; set MIOCREATE_TOKEN for the real API."
+NO_SANDBOX_NOTICE = (
+    "No MioCreate credentials were found and the local sandbox is not installed. Set "
+    "MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET) and create the widget "
+    'again, or install the sandbox to try it offline: pip install "mio-nb[sandbox]".'
+)
+
+#: Longest side of the pictures sent to the browser (the result itself is sent whole).
+FACE_SIDE = 256
+NEW_FACE_SIDE = 256
+PREVIEW_SIDE = 1024
+
+_STATUS_WORDS = {
+    protocol.TaskStatus.WAITING: "waiting in the queue",
+    protocol.TaskStatus.PROCESSING: "processing",
+}
+
+
+class _Stopped(Exception):
+    """The user pressed Stop: stop waiting, the task keeps running on the server."""
+
+
+def explain(error: BaseException, during: str = "swap") -> str:
+    """A sentence for the widget saying what happened and what to do (never the token).
+
+    ``during`` is "detect" (finding faces in the original) or "swap".
+    """
+    again = "press Swap again" if during == "swap" else "choose the original again"
+    if isinstance(error, UploadError):
+        return str(error)
+    if isinstance(error, MioError) and error.task_may_exist:
+        return (
+            "The connection broke while the task was being created, so it may exist (and be "
+            "charged) although no answer came. It was not sent again: check client.history() "
+            f"before you {again.split(' ', 1)[1]}."
+        )
+    if isinstance(error, NoFaceError):
+        if during == "detect":
+            return (
+                "No face was found in the original. Choose a photo or video where a face is "
+                "clearly visible: frontal, well lit and not too small."
+            )
+        return (
+            "No face was found in a new face photo (or in the original). Use new-face photos "
+            "where one face is clearly visible, then press Swap again."
+        )
+    if isinstance(error, MultipleFacesError):
+        return (
+            "A new face photo shows several faces: add a photo (or a crop) with exactly one "
+            "face, pair it, then press Swap again."
+        )
+    if isinstance(error, FilePolicyError):
+        return (
+            "The original was refused under the service's content policy (e.g. NSFW): choose "
+            "another original."
+        )
+    if isinstance(error, TargetPolicyError):
+        return (
+            "A new face was refused under the service's content policy (e.g. a celebrity): use "
+            "a photo of someone who agreed to it."
+        )
+    if isinstance(error, UnsupportedFormatError):
+        return (
+            "The service does not accept this file's format: use JPG, PNG, WEBP or GIF images, "
+            "or MP4, MOV, M4V or WEBM videos."
+        )
+    if isinstance(error, FileTooLargeError):
+        return (
+            "The file is over the 500 MB limit: trim the video or lower its resolution, then "
+            "choose it again."
+        )
+    if isinstance(error, InsufficientCreditsError):
+        return (
+            "Your MioCreate account is out of credits: top up in the MioCreate console, then "
+            f"{again}. No task was created."
+        )
+    if isinstance(error, RateLimitError):
+        return f"Too many requests right now: wait a minute, then {again}. No task was created."
+    if isinstance(error, MissingCredentialsError):
+        return NO_SANDBOX_NOTICE
+    if isinstance(error, AuthError):
+        return (
+            "The API refused the token (invalid or expired): set a fresh MIOCREATE_TOKEN (or "
+            "MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET), then create the widget again."
+        )
+    if isinstance(error, KeyNotFoundError):
+        return "The uploaded file is no longer on the server (uploads expire): choose it again."
+    if isinstance(error, TaskTimeoutError):
+        task = f"Task {error.task_id}" if error.task_id is not None else "The task"
+        return (
+            f"{task} did not finish in time; it keeps running on the server: press Resume to "
+            "keep waiting for it."
+        )
+    if isinstance(error, NetworkError):
+        return (
+            "Could not reach the MioCreate API: check the network connection (and "
+            f"MIOCREATE_BASE_URL), then {again}."
+        )
+    if isinstance(error, ServerError):
+        return f"The API had a problem on its side: wait a moment, then {again}."
+    if isinstance(error, MioError):
+        code = f" (code {error.code})" if error.code is not None else ""
+        return f"{error.message or type(error).__name__}{code}. {error.hint}"
+    if isinstance(error, FileNotFoundError):
+        return f"File not found: {error.filename or error}. Check the path."
+    if isinstance(error, ValueError | KeyError | RuntimeError) and error.args:
+        return str(error.args[0])  # our own sentences (no pairs yet, unknown face, ...)
+    return f"Something went wrong ({type(error).__name__}: {error}). Try again."
+
+
+def _resolve_client(client: Any) -> tuple[Any, str, str]:
+    """(client, mode, notice): the given client, one from credentials, or the shared sandbox."""
+    if client is not None:
+        # A client of a server on this machine is a sandbox (the real API is never local).
+        host = urlsplit(str(getattr(client, "base_url", ""))).hostname or ""
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return client, "sandbox", SANDBOX_NOTICE
+        return client, "api", ""
+    from .client import Client
+
+    try:
+        return Client(), "api", ""
+    except MissingCredentialsError:
+        pass
+    try:
+        from .sandbox import shared_sandbox
+
+        sandbox = shared_sandbox()
+    except ImportError as e:
+        log.info("No sandbox: %s", e)
+        return None, "unavailable", NO_SANDBOX_NOTICE
+    return Client.for_sandbox(sandbox), "sandbox", SANDBOX_NOTICE
+
+
+def _label(i: int) -> str:
+    """0 -> "A", 25 -> "Z", 26 -> "AA" (as the front end's labelFor)."""
+    label = ""
+    n = i
+    while True:
+        label = chr(65 + n % 26) + label
+        n = n // 26 - 1
+        if n < 0:
+            return label
+
+
+def _webp(png_or_image: Any, side: int) -> bytes:
+    """A small WebP of an image (bytes, path or PIL image), longest side at most ``side``."""
+    from PIL import Image, ImageOps
+
+    if isinstance(png_or_image, Image.Image):
+        img = png_or_image
+    else:
+        src = io.BytesIO(png_or_image) if isinstance(png_or_image, bytes) else png_or_image
+        with Image.open(src) as opened:
+            opened.seek(0)
+            img = ImageOps.exif_transpose(opened)
+            img.load()
+    img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+    img.thumbnail((side, side))
+    buf = io.BytesIO()
+    img.save(buf, format="WEBP", quality=80, method=4)
+    return buf.getvalue()
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except Exception:
+        return None
+
+
+class _Worker:
+    """One daemon thread running jobs in order (a daemon, unlike ThreadPoolExecutor's, so a
+    kernel shutting down never waits for a long task to be polled to its end)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Future, Callable[[], Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="mio-nb-widget", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn))
+        return future
+
+    def shutdown(self) -> None:
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as e:
+                future.set_exception(e)
+
+
+class FaceSwapWidget(anywidget.AnyWidget):
+    """Upload an original, see its faces, pair them with new faces by clicks, swap, get the result.
+
+    ``FaceSwapWidget(client=None)``: with no client, one is made from MIOCREATE_TOKEN (or client
+    id and secret); with no credentials anywhere, the shared local sandbox is used and the widget
+    says so. From Python: :meth:`load_main`, :meth:`add_faces`, :meth:`pair`, :attr:`pairs`,
+    :meth:`swap`, :attr:`result` (observable: ``w.observe(fn, "result")``).
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    # -- synced state (no media, no token, no presigned URL) --
+    mode = traitlets.Unicode("").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    busy = traitlets.Dict().tag(sync=True)
+    main = traitlets.Dict().tag(sync=True)
+    faces = traitlets.List().tag(sync=True)
+    new_faces = traitlets.List().tag(sync=True)
+    pair_list = traitlets.List().tag(sync=True)
+    hd = traitlets.Bool(False).tag(sync=True)
+    history = traitlets.List().tag(sync=True)
+    shown = traitlets.Int(0).tag(sync=True)
+    stopped = traitlets.Dict().tag(sync=True)
+    max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
+
+    #: The last ImageResult or VideoResult (not synced: it stays in the kernel).
+    result = traitlets.Any(None, allow_none=True)
+
+    def __init__(
+        self, client: Any = None, *, hd: bool = False, timeout: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(hd=hd, **kwargs)
+        self._client, mode, notice = _resolve_client(client)
+        self.mode, self.notice = mode, notice
+        self.timeout = timeout
+        self._lock = threading.RLock()
+        self._folder = Path(tempfile.mkdtemp(prefix="mio-nb-widget-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
+        self._receiver = UploadReceiver(self._folder / "uploads", self.max_upload_bytes)
+        self._worker = _Worker()
+        self._jobs: list[Future] = []
+        self._job_start = time.monotonic()
+        self._stop = threading.Event()
+        self._media: dict[str, tuple[str, bytes | Path]] = {}
+        self._wanted: set[str] = set()
+        self._transfers = itertools.count(1)
+        self._rev = 0  # bumps with each original
+        self._main_path: Path | None = None
+        self._main_asset: Any = None
+        self._faceset: Any = None
+        self._new: dict[str, dict[str, Any]] = {}  # label -> {path, name, asset}
+        self._labels = itertools.count(0)
+        self._results: dict[int, Any] = {}
+        self._result_ids = itertools.count(1)
+        self._inputs = itertools.count(1)
+        self.on_msg(self._on_msg)
+        if self._client is not None:
+            self.status = "Choose an original (image or video) to start."
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def client(self) -> Any:
+        """The mio_nb Client in use (None when no credentials and no sandbox)."""
+        return self._client
+
+    @property
+    def faceset(self) -> Any:
+        """The FaceSet of the current original (None before detection finishes)."""
+        return self._faceset
+
+    @property
+    def pairs(self) -> dict[int, str]:
+        """Face number (1, 2, ... as shown) -> new face label ("A", ...)."""
+        return {int(face): str(label) for face, label in self.pair_list}
+
+    def load_main(self, src: str | Path | bytes, name: str | None = None) -> Future:
+        """Use ``src`` (a path or the file's bytes) as the original and find its faces.
+
+        Returns a Future of the FaceSet; the widget shows the faces as soon as they are found.
+        Raises :class:`~mio_nb.transfer.UploadError` at once for an unusable file.
+        """
+        self._need_client()
+        path = self._materialize(src, name, "main")
+        return self._set_main(path, path.name)
+
+    def add_faces(self, *sources: str | Path | bytes) -> list[str]:
+        """Add new faces (paths or bytes, images with one face each); returns their labels."""
+        labels = []
+        for src in sources:
+            path = self._materialize(src, None, "new_face")
+            labels.append(self._add_new_face(path, path.name))
+        return labels
+
+    def remove_face(self, label: str) -> None:
+        """Remove new face ``label`` and its pairs."""
+        with self._lock:
+            if label not in self._new:
+                raise KeyError(f"No new face {label!r}: the new faces are {sorted(self._new)}.")
+            del self._new[label]
+            self.new_faces = [n for n in self.new_faces if n["label"] != label]
+            self.pair_list = [p for p in self.pair_list if p[1] != label]
+            self._media.pop(f"new-{label}", None)
+            self._wanted.discard(f"new-{label}")
+
+    def pair(self, face: int | Any, new_face: str | Path | bytes) -> None:
+        """Put new face ``new_face`` (a label, or a file to add) in place of face ``face``.
+
+        ``face`` is the number shown in the widget (1, 2, ...) or a Face of :attr:`faceset`.
+        """
+        number = face.index + 1 if hasattr(face, "index") and hasattr(face, "key") else int(face)
+        with self._lock:
+            if not any(f["index"] == number for f in self.faces):
+                shown = [f["index"] for f in self.faces]
+                raise ValueError(f"No detected face {number}: the faces are {shown}.")
+            label = new_face if isinstance(new_face, str) and new_face in self._new else None
+        if label is None:
+            if isinstance(new_face, str) and not Path(new_face).exists():
+                raise ValueError(
+                    f"No new face {new_face!r}: the new faces are {sorted(self._new)}."
+                )
+            label = self.add_faces(new_face)[0]
+        with self._lock:
+            pairs = [p for p in self.pair_list if p[0] != number] + [[number, label]]
+            self.pair_list = sorted(pairs)
+            self.error = ""
+
+    def unpair(self, face: int) -> None:
+        """Undo the pair of face number ``face`` (it stays as it is in the swap)."""
+        with self._lock:
+            self.pair_list = [p for p in self.pair_list if p[0] != int(face)]
+
+    def clear_pairs(self) -> None:
+        with self._lock:
+            self.pair_list = []
+
+    def swap(self, hd: bool | None = None) -> Future:
+        """Swap the paired faces; returns a Future of the ImageResult or VideoResult.
+
+        Single-face swap when the original has one face, multi-face swap otherwise (video
+        variants for videos). The result is saved locally and shown in the widget.
+        """
+        self._need_client()
+        if hd is not None:
+            self.hd = hd
+        with self._lock:
+            if self._faceset is None or not self.faces:
+                raise ValueError("No faces yet: load an original and wait for its faces.")
+            if not self.pair_list:
+                raise ValueError("No pairs: pair a detected face with a new face first.")
+            job = {
+                "rev": self._rev,
+                "pairs": [list(p) for p in self.pair_list],
+                "hd": bool(self.hd),
+                "faceset": self._faceset,
+                "main_path": self._main_path,
+                "kind": self.main.get("kind"),
+            }
+        return self._submit(lambda: self._swap_job(job))
+
+    def stop(self) -> None:
+        """Stop waiting for the running task; it keeps running on the server (see resume)."""
+        self._stop.set()
+
+    def resume(self) -> Future:
+        """Wait again for the task that was stopped (or timed out)."""
+        self._need_client()
+        stopped = dict(self.stopped)
+        if not stopped.get("task_id"):
+            raise ValueError("No stopped task to resume.")
+        return self._submit(lambda: self._resume_job(stopped))
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the widget's background work is done; returns the last job's value.
+
+        Raises what the last job raised (the widget shows it too).
+        """
+        with self._lock:
+            jobs = list(self._jobs)
+        value = None
+        for job in jobs:
+            value = job.result(timeout=timeout)
+        return value
+
+    def close(self) -> None:
+        """Close the widget, cancel uploads and remove its temporary files."""
+        self._stop.set()
+        self._worker.shutdown()
+        self._receiver.cancel_all()
+        super().close()
+        self._finalizer()
+
+    # ------------------------------------------------------------------ messages
+
+    def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        try:
+            handler = self._handlers().get(kind)
+            if handler is None:
+                log.debug("Unknown widget message %r", kind)
+                return
+            handler(content, buffers)
+        except Exception as e:  # a bad message must never break the widget
+            log.exception("Widget message %r failed", kind)
+            self.error = explain(e)
+
+    def _handlers(self) -> dict[str, Callable[[dict, list], None]]:
+        return {
+            "ready": lambda c, b: self._serve(self._current_keys()),
+            "want": lambda c, b: self._serve([str(k) for k in c.get("keys", [])]),
+            "upload_start": self._on_upload_start,
+            "upload_chunk": self._on_upload_chunk,
+            "upload_end": self._on_upload_end,
+            "upload_cancel": lambda c, b: self._receiver.cancel(str(c.get("upload"))),
+            "pair": lambda c, b: self.pair(int(c["face"]), str(c["new_face"])),
+            "unpair": lambda c, b: self.unpair(int(c["face"])),
+            "unpair_new": lambda c, b: self._unpair_new(str(c["new_face"])),
+            "remove_new_face": lambda c, b: self.remove_face(str(c["new_face"])),
+            "swap": lambda c, b: self.swap(),
+            "stop": lambda c, b: self.stop(),
+            "resume": lambda c, b: self.resume(),
+            "detect": lambda c, b: self._redetect(),
+        }
+
+    def _unpair_new(self, label: str) -> None:
+        with self._lock:
+            self.pair_list = [p for p in self.pair_list if p[1] != label]
+
+    def _reply(self, upload_id: str, kind: str, **fields: Any) -> None:
+        self.send({"type": kind, "upload": upload_id, **fields})
+
+    def _on_upload_start(self, content: dict, _buffers: list) -> None:
+        upload_id = str(content.get("upload"))
+        try:
+            self._need_client()
+            self._receiver.max_bytes = min(self.max_upload_bytes, MAX_UPLOAD_BYTES)
+            self._receiver.start(
+                upload_id, str(content.get("role")), str(content.get("name")), content.get("size")
+            )
+        except (UploadError, RuntimeError) as e:
+            self._reply(upload_id, "upload_error", message=str(e))
+            return
+        self._reply(upload_id, "upload_ack", received=0)
+
+    def _on_upload_chunk(self, content: dict, buffers: list) -> None:
+        upload_id = str(content.get("upload"))
+        try:
+            if len(buffers) != 1:
+                raise UploadError("A chunk arrived without its data: choose the file again.")
+            received = self._receiver.chunk(upload_id, int(content.get("offset", -1)), buffers[0])
+        except UploadError as e:
+            self._reply(upload_id, "upload_error", message=str(e))
+            return
+        self._reply(upload_id, "upload_ack", received=received)
+
+    def _on_upload_end(self, content: dict, _buffers: list) -> None:
+        upload_id = str(content.get("upload"))
+        try:
+            received = self._receiver.finish(upload_id)
+            self._use_upload(received)
+        except (UploadError, ValueError, RuntimeError) as e:
+            self._reply(upload_id, "upload_error", message=str(e))
+            return
+        self._reply(upload_id, "upload_done")
+
+    def _use_upload(self, received: ReceivedFile) -> None:
+        if received.role == "main":
+            self._set_main(received.path, received.name)
+        else:
+            self._add_new_face(received.path, received.name)
+
+    # ------------------------------------------------------------------ media
+
+    def _current_keys(self) -> list[str]:
+        keys = [self.main.get("media")] if self.main.get("media") else []
+        keys += [f["media"] for f in self.faces] + [n["media"] for n in self.new_faces]
+        entry = self._shown_entry()
+        if entry:
+            keys.append(entry["media"])
+        return keys
+
+    def _shown_entry(self) -> dict | None:
+        if not self.history:
+            return None
+        return next((e for e in self.history if e["id"] == self.shown), self.history[-1])
+
+    def _serve(self, keys: Iterable[str]) -> None:
+        """Send the media asked for; remember keys not made yet and send them when they are."""
+        for key in keys:
+            with self._lock:
+                item = self._media.get(key)
+                if item is None:
+                    self._wanted.add(key)
+                    continue
+            self._send_media(key, *item)
+
+    def _publish(self, key: str, mime: str, data: bytes | Path) -> None:
+        with self._lock:
+            self._media[key] = (mime, data)
+            wanted = key in self._wanted
+            self._wanted.discard(key)
+        if wanted:
+            self._send_media(key, mime, data)
+
+    def _send_media(self, key: str, mime: str, data: bytes | Path) -> None:
+        send_media(lambda c, b: self.send(c, b), key, mime, data, next(self._transfers))
+
+    def _forget_media(self, prefix: str) -> None:
+        with self._lock:
+            for key in [k for k in self._media if k.startswith(prefix)]:
+                del self._media[key]
+            self._wanted = {k for k in self._wanted if not k.startswith(prefix)}
+
+    # ------------------------------------------------------------------ inputs
+
+    def _need_client(self) -> None:
+        if self._client is None:
+            self.error = NO_SANDBOX_NOTICE
+            raise RuntimeError(NO_SANDBOX_NOTICE)
+
+    def _materialize(self, src: str | Path | bytes, name: str | None, role: str) -> Path:
+        """A checked local file for ``src``; bytes are written to the widget's folder."""
+        try:
+            if isinstance(src, bytes | bytearray | memoryview):
+                data = bytes(src)
+                label = safe_name(name or ("original" if role == "main" else "new-face"))
+                check_size(label, len(data), self.max_upload_bytes)
+                fmt = check_head(label, data[:64], role)
+                folder = self._folder / "inputs"
+                folder.mkdir(parents=True, exist_ok=True)
+                stem = Path(label).stem
+                path = folder / f"{stem}-{next(self._inputs)}.{fmt.name}"
+                path.write_bytes(data)
+                return path
+            path = Path(src).expanduser()
+            if not path.is_file():
+                raise UploadError(f"File not found: {path}. Check the path.")
+            check_size(path.name, path.stat().st_size, self.max_upload_bytes)
+            with path.open("rb") as f:
+                check_head(path.name, f.read(64), role)
+            return path
+        except UploadError as e:
+            self.error = str(e)
+            raise
+
+    def _set_main(self, path: Path, name: str) -> Future:
+        fmt = sniff_file(path)
+        assert fmt is not None  # checked by _materialize / the receiver
+        self._stop.set()  # a detection of the previous original is no longer wanted
+        with self._lock:
+            self._rev += 1
+            rev = self._rev
+            self._main_path = path
+            self._main_asset = None
+            self._faceset = None
+            self._forget_media("main-")
+            self._forget_media("face-")
+            info: dict[str, Any] = {
+                "name": name,
+                "kind": fmt.kind,
+                "size": path.stat().st_size,
+                "media": f"main-{rev}" if fmt.kind == "image" else "",
+            }
+            size = _image_size(path) if fmt.kind == "image" else None
+            if size:
+                info["width"], info["height"] = size
+            with self.hold_sync():
+                self.faces = []
+                self.pair_list = []
+                self.main = info
+                self.error = ""
+                if self.stopped.get("what") == "detect":
+                    self.stopped = {}
+        if fmt.kind == "image":
+            self._publish(f"main-{rev}", "image/webp", _webp(path, PREVIEW_SIDE))
+        return self._submit(lambda: self._detect_job(rev, path, name))
+
+    def _redetect(self) -> None:
+        with self._lock:
+            path, name = self._main_path, self.main.get("name", "")
+        if path is None:
+            raise ValueError("Choose an original first.")
+        self._set_main(path, name)
+
+    def _add_new_face(self, path: Path, name: str) -> str:
+        with self._lock:
+            label = _label(next(self._labels))
+            self._new[label] = {"path": path, "name": name, "asset": None}
+            key = f"new-{label}"
+        self._publish(key, "image/webp", _webp(path, NEW_FACE_SIDE))
+        with self._lock:
+            self.new_faces = [*self.new_faces, {"label": label, "name": name, "media": key}]
+            self.error = ""
+            self._auto_pair()
+        return label
+
+    def _auto_pair(self) -> None:
+        """One detected face and one new face: pair them (the obvious choice)."""
+        with self._lock:
+            if len(self.faces) == 1 and len(self.new_faces) == 1 and not self.pair_list:
+                self.pair_list = [[self.faces[0]["index"], self.new_faces[0]["label"]]]
+
+    # ------------------------------------------------------------------ background jobs
+
+    def _submit(self, job: Callable[[], Any]) -> Future:
+        def run() -> Any:
+            self._stop.clear()
+            start = time.monotonic()
+            self._job_start = start
+            try:
+                return job()
+            finally:
+                self.busy = {}
+
+        future = self._worker.submit(run)
+        with self._lock:
+            self._jobs = [j for j in self._jobs if not j.done()] + [future]
+        return future
+
+    def _set_busy(self, what: str, state: str, status: str, task_id: int | None = None) -> None:
+        with self.hold_sync():
+            self.busy = {
+                "what": what,
+                "state": state,
+                "task_id": task_id,
+                "elapsed": round(time.monotonic() - self._job_start, 2),
+            }
+            self.status = status
+
+    def _follow(self, task: Any, what: str, status: Callable[[str], str]) -> Any:
+        """Poll ``task`` until it finishes (its saved result), fails (raises) or Stop is pressed."""
+        from .tasks import DEFAULT_TIMEOUTS, poll_interval
+
+        timeout = self.timeout or DEFAULT_TIMEOUTS.get(task.produces or "", 3600.0)
+        start = time.monotonic()
+        last = None
+        while True:
+            task.refresh()
+            if task.state == "done":
+                self._set_busy(what, "saving", status("saving the result"), task.id)
+                return task.result()
+            if task.state == "failed":
+                raise task.error
+            word = _STATUS_WORDS.get(task.status, "running")
+            if word != last:
+                last = word
+                self._set_busy(what, word, status(word), task.id)
+            elapsed = time.monotonic() - start
+            if elapsed >= timeout:
+                raise TaskTimeoutError(
+                    f"Task {task.id} did not finish within {timeout:g} s.", task_id=task.id
+                )
+            if self._stop.wait(poll_interval(elapsed)):
+                raise _Stopped(task.id)
+
+    def _fail(self, error: BaseException, what: str, task_id: int | None) -> None:
+        if isinstance(error, _Stopped):
+            with self.hold_sync():
+                self.stopped = {"what": what, "task_id": task_id}
+                self.status = (
+                    f"Stopped waiting for task {task_id}; it keeps running on the server. "
+                    "Press Resume to wait for it again."
+                )
+            return
+        with self.hold_sync():
+            if isinstance(error, TaskTimeoutError) and task_id is not None:
+                self.stopped = {"what": what, "task_id": task_id}
+            self.error = explain(error, during=what)
+            self.status = ""
+
+    def _detect_job(self, rev: int, path: Path, name: str) -> Any:
+        task_id = None
+        try:
+            self._set_busy("detect", "uploading", f"Uploading {name} to the API…")
+            asset = self._client.upload(path)
+            if rev != self._rev:
+                return None
+            task = self._client.submit_detect_faces(asset)
+            task_id = task.id
+            with self._lock:
+                self._main_asset = asset
+            faceset = self._follow(
+                task, "detect", lambda word: f"Finding faces in {name}: task {task.id} {word}…"
+            )
+            return self._show_faces(rev, faceset, asset)
+        except Exception as e:
+            if rev == self._rev:
+                self._fail(e, "detect", task_id)
+            if isinstance(e, _Stopped):
+                return None
+            raise
+
+    def _show_faces(self, rev: int, faceset: Any, asset: Any) -> Any:
+        with self._lock:
+            if rev != self._rev:
+                return None
+            self._faceset = faceset
+            self._main_asset = asset
+            faces = [
+                {
+                    "index": face.index + 1,
+                    "media": f"face-{rev}-{face.index + 1}",
+                    "width": face.width,
+                    "height": face.height,
+                }
+                for face in faceset.faces
+            ]
+            with self.hold_sync():
+                self.faces = faces
+                self.stopped = {}
+                n = len(faces)
+                self.status = f"Found {n} face{'s' if n != 1 else ''} in {self.main.get('name')}."
+            self._auto_pair()
+        self._set_busy("detect", "drawing", self.status)
+        from .plotting import draw_face
+
+        for face in faceset.faces:
+            if rev != self._rev:
+                return None
+            png = draw_face(face.image(), face.kps, face.index + 1, max_side=FACE_SIDE)
+            self._publish(f"face-{rev}-{face.index + 1}", "image/webp", _webp(png, FACE_SIDE))
+        return faceset
+
+    def _new_face_asset(self, label: str) -> Any:
+        entry = self._new[label]
+        if entry["asset"] is None:
+            entry["asset"] = self._client.upload(entry["path"])
+        return entry["asset"]
+
+    def _swap_job(self, job: dict) -> Any:
+        task_id = None
+        try:
+            self.error = ""
+            self._set_busy("swap", "uploading", "Uploading the new faces to the API…")
+            faceset = job["faceset"]
+            main_asset = self._main_asset
+            if main_asset is None:
+                main_asset = self._client.upload(job["main_path"])
+            assets = {face: self._new_face_asset(label) for face, label in job["pairs"]}
+            video = job["kind"] == "video"
+            if len(faceset.faces) == 1:
+                (new_asset,) = assets.values()
+                submit = self._client.submit_video_swap if video else self._client.submit_image_swap
+                task = submit(main_asset, new_asset, hd=job["hd"])
+            else:
+                mapping = {faceset.faces[face - 1]: asset for face, asset in assets.items()}
+                task = self._client.submit_face_swap(
+                    main_asset, mapping, faceset=faceset, hd=job["hd"]
+                )
+            task_id = task.id
+            result = self._follow(task, "swap", lambda word: f"Swapping: task {task.id} {word}…")
+            return self._show_result(result, job)
+        except Exception as e:
+            self._fail(e, "swap", task_id)
+            if isinstance(e, _Stopped):
+                return None
+            raise
+
+    def _resume_job(self, stopped: dict) -> Any:
+        what, task_id = stopped["what"], int(stopped["task_id"])
+        try:
+            self.error = ""
+            self.stopped = {}
+            task = self._client.task(task_id)
+            if what == "detect":
+                rev = self._rev
+                faceset = self._follow(
+                    task, "detect", lambda word: f"Finding faces: task {task_id} {word}…"
+                )
+                return self._show_faces(rev, faceset, self._main_asset or faceset.source)
+            job = {
+                "pairs": [list(p) for p in self.pair_list],
+                "hd": bool(self.hd),
+                "kind": self.main.get("kind"),
+            }
+            result = self._follow(task, "swap", lambda word: f"Swapping: task {task_id} {word}…")
+            return self._show_result(result, job)
+        except Exception as e:
+            self._fail(e, what, task_id)
+            if isinstance(e, _Stopped):
+                return None
+            raise
+
+    def _show_result(self, result: Any, job: dict) -> Any:
+        path = Path(result.path)
+        fmt = sniff_file(path)
+        mime = fmt.mime if fmt else "application/octet-stream"
+        elapsed = round(time.monotonic() - self._job_start, 2)
+        with self._lock:
+            rid = next(self._result_ids)
+            key = f"result-{rid}"
+            self._results[rid] = result
+            pairs = ", ".join(f"{face} -> {label}" for face, label in sorted(job["pairs"]))
+            entry = {
+                "id": rid,
+                "kind": result.kind,
+                "name": path.name,
+                "path": str(path),
+                "media": key,
+                "mime": mime,
+                "size": path.stat().st_size,
+                "elapsed": elapsed,
+                "pairs": pairs,
+                "hd": job["hd"],
+                "task_id": result.task_id,
+            }
+            with self.hold_sync():
+                self.history = [*self.history, entry]
+                self.shown = rid
+                self.status = f"Done in {elapsed:.1f} s: saved to {path}."
+            self.result = result
+        self._publish(key, mime, path)
+        return result

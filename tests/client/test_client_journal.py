@@ -1,0 +1,86 @@
+"""The task journal: what was submitted survives a kernel restart and can be resumed."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from client_testkit import FAST_RETRY
+
+from mio_nb import Client, FaceSet, ImageResult
+from mio_nb.sandbox import Faults, Sandbox
+
+
+def _new_client(sb: Sandbox, out: Path) -> Client:
+    """What a notebook gets after a kernel restart: a fresh Client on the same folder."""
+    return Client.for_sandbox(sb, output_dir=out, retry=FAST_RETRY, progress=False)
+
+
+def test_pending_task_resumed_by_a_new_client(sb: Sandbox, tmp_path: Path, media, watch):
+    sb.set_faults(Faults(task_seconds=1.0))
+    first = _new_client(sb, tmp_path / "out")
+    task = first.submit_image_swap(media["jpg"], media["png"], hd=True)
+    detect = first.submit_detect_faces(media["group"])
+    first.close()
+    del first
+
+    again = _new_client(sb, tmp_path / "out")
+    entries = {e.task_id: e for e in again.history()}
+    assert entries[task.id].status == "pending" and entries[task.id].type == "image-swap"
+    assert entries[task.id].params == {"hd": True}
+    assert entries[task.id].inputs["original"]["path"] == str(media["jpg"].absolute())
+    assert sorted(t.id for t in again.pending()) == sorted([task.id, detect.id])
+
+    result = again.task(task.id).wait(timeout=30)
+    assert isinstance(result, ImageResult) and result.path.exists()
+    assert result.path.name.startswith("face-swap-")
+    faces = again.task(detect.id).wait(timeout=30)
+    assert isinstance(faces, FaceSet) and faces.source is not None
+    assert faces.source.name == media["group"].name and faces.kind == "image"
+
+    done = {e.task_id: e for e in _new_client(sb, tmp_path / "out").history()}
+    assert done[task.id].status == "done" and done[task.id].files == (str(result.path),)
+    assert done[detect.id].status == "done" and len(done[detect.id].files) == len(faces)
+    assert again.pending() == []
+    # Waiting again reuses the saved file instead of downloading it again.
+    mtime = result.path.stat().st_mtime_ns
+    assert again.task(task.id).wait(timeout=30).path.stat().st_mtime_ns == mtime
+    assert len(watch.assert_no_duplicates()) == 2
+
+
+def test_failed_task_is_recorded(client: Client, sb: Sandbox):
+    client.journal.failed(5, client.base_url, 602, "No face detected")  # as Task._fail does
+    (entry,) = client.history()
+    assert entry.status == "failed" and entry.error == {"code": 602, "message": "No face detected"}
+
+
+def test_keyboard_interrupt_leaves_the_task_resumable(sb: Sandbox, tmp_path: Path, media):
+    sb.set_faults(Faults(task_seconds=1.2))
+    client = _new_client(sb, tmp_path)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as info:
+        client.swap_image(media["jpg"], media["png"])
+    timer.join()
+    message = str(info.value)
+    match = re.search(r"client\.task\((\d+)\)\.wait\(\)", message)
+    assert match, message
+    task_id = int(match.group(1))
+    (entry,) = client.history()
+    assert entry.task_id == task_id and entry.status == "pending"
+    result = _new_client(sb, tmp_path).task(task_id).wait(timeout=30)
+    assert isinstance(result, ImageResult)
+
+
+def test_torn_last_line_is_skipped(client: Client, media):
+    client.swap_image(media["jpg"], media["png"])
+    with open(client.journal.path, "a") as f:
+        f.write('{"event": "submitted", "task_id": 9')  # a crash mid-write
+    (entry,) = client.history()
+    assert entry.status == "done"
+    lines = client.journal.path.read_text().splitlines()
+    assert json.loads(lines[0])["event"] == "submitted"

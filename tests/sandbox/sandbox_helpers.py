@@ -1,0 +1,74 @@
+"""A minimal raw API client for the sandbox tests (plain ``requests``, envelopes as dicts)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from mio_nb import protocol as P
+from mio_nb.sandbox import Sandbox
+
+TERMINAL = (P.TaskStatus.DONE_AS_ZERO, P.TaskStatus.SUCCESS, P.TaskStatus.FAILED)
+
+
+class Api:
+    """A minimal raw client: envelopes as dicts, nothing hidden."""
+
+    def __init__(self, sb: Sandbox, token: str | None = None) -> None:
+        self.sb = sb
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token or sb.token}"
+
+    def url(self, path: str) -> str:
+        return self.sb.base_url + path
+
+    def post_raw(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.url(path), json=body, timeout=30, **kwargs)
+
+    def post(self, path: str, body: Any = None) -> dict[str, Any]:
+        r = self.post_raw(path, body)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def ok(self, path: str, body: Any = None) -> Any:
+        env = self.post(path, body)
+        assert env["code"] == 200, env
+        return env["data"]
+
+    def upload(self, src: Path | bytes, name: str | None = None) -> str:
+        data = src if isinstance(src, bytes) else Path(src).read_bytes()
+        if name is None:
+            name = "upload.bin" if isinstance(src, bytes) else Path(src).name
+        got = self.ok(P.UPLOAD_URL_PATH, {"file_name": name})
+        r = requests.put(got["upload_url"], data=data, timeout=30)
+        assert r.status_code == 200, (r.status_code, r.text)
+        assert r.content == b""
+        return got["key"]
+
+    def create(self, path: str, body: dict[str, Any]) -> int:
+        task_id = self.ok(path, body)["task_id"]
+        assert isinstance(task_id, int)
+        return task_id
+
+    def detail(self, task_id: int | str) -> dict[str, Any]:
+        r = self.session.get(self.url(P.TASK_DETAIL_PATH), params={"id": task_id}, timeout=30)
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def wait(self, task_id: int, timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            env = self.detail(task_id)
+            if env["code"] != 200 or env["data"]["status"] in TERMINAL:
+                return env
+            assert time.monotonic() < deadline, f"task {task_id} still {env['data']['status']}"
+            time.sleep(0.05)
+
+    def done(self, task_id: int, timeout: float = 60.0) -> Any:
+        env = self.wait(task_id, timeout)
+        assert env["code"] == 200, env
+        assert env["data"]["status"] == P.TaskStatus.SUCCESS, env
+        return env["data"]["additional_data"]

@@ -1,0 +1,184 @@
+"""Swaps from the widget: endpoint choice, result media, history, stop/resume and error paths."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Frontend, wait_for
+
+from mio_nb import ImageResult, VideoResult, samples
+from mio_nb.client import Client
+from mio_nb.errors import NetworkError
+from mio_nb.sandbox import Faults, Sandbox
+from mio_nb.widget import FaceSwapWidget
+
+
+def task_types(sandbox: Sandbox, since: int) -> list[str]:
+    return [t.type for t in sandbox.tasks() if t.id > since]
+
+
+def last_task_id(sandbox: Sandbox) -> int:
+    return max((t.id for t in sandbox.tasks()), default=0)
+
+
+def test_group_photo_uses_multi_face_swap_and_shows_the_result(
+    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox
+):
+    before = last_task_id(sandbox)
+    widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
+    widget.add_faces(samples.grace_hopper(), samples.astronaut())
+    front.send({"type": "pair", "face": 1, "new_face": "B"})
+    front.send({"type": "swap"})
+    result = widget.wait(timeout=300)
+
+    assert isinstance(result, ImageResult) and widget.result is result
+    assert task_types(sandbox, before) == ["get-face", "multiple-face-swap"]
+    (entry,) = widget.history
+    assert entry["kind"] == "image" and entry["pairs"] == "1 -> B" and entry["hd"] is False
+    assert entry["path"] == str(result.path) and widget.shown == entry["id"]
+    assert widget.status.startswith("Done in ") and widget.error == "" and widget.busy == {}
+
+    front.send({"type": "want", "keys": [entry["media"]]})
+    mime, data = wait_for(lambda: front.media(entry["media"]), 30, "the result")
+    assert mime == "image/png" and data == result.path.read_bytes()
+
+
+def test_single_face_original_uses_the_single_face_endpoint_with_hd(
+    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox
+):
+    before = last_task_id(sandbox)
+    widget.load_main(samples.grace_hopper()).result(timeout=120)
+    widget.add_faces(samples.astronaut())
+    front.set_trait("hd", True)  # the HD checkbox
+    seen: list = []
+    widget.observe(lambda change: seen.append(change["new"]), "result")
+    result = widget.swap().result(timeout=300)
+    assert isinstance(result, ImageResult) and seen == [result]
+    assert task_types(sandbox, before) == ["get-face", "face-swap"]
+    swap_task = sandbox.tasks()[-1]
+    assert int(swap_task.params["is_hd"]) == 1
+    assert widget.history[-1]["hd"] is True
+
+
+def test_video_swap_sends_the_video_in_parts(
+    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+):
+    import mio_nb.transfer
+
+    monkeypatch.setattr(mio_nb.transfer, "MEDIA_CHUNK_BYTES", 64 * 1024)
+    before = last_task_id(sandbox)
+    video = samples.sample_video(faces=1, seconds=1.0, height=240)
+    widget.load_main(video).result(timeout=300)
+    assert widget.main["kind"] == "video" and len(widget.faces) == 1
+    widget.add_faces(samples.grace_hopper())
+    result = widget.swap().result(timeout=600)
+    assert isinstance(result, VideoResult)
+    assert task_types(sandbox, before) == ["get-face", "video-face-swap"]
+
+    front.send({"type": "ready"})
+    key = widget.history[-1]["media"]
+    mime, data = wait_for(lambda: front.media(key), 30, "the video")
+    assert mime == "video/mp4" and data == result.path.read_bytes()
+    assert len(front.media_messages(key)) == -(-len(data) // (64 * 1024)) > 1
+
+
+def test_saved_state_holds_no_media_and_no_token(
+    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox
+):
+    widget.load_main(samples.grace_hopper()).result(timeout=120)
+    widget.add_faces(samples.astronaut())
+    widget.swap().result(timeout=300)
+    state = {k: v for k, v in widget.get_state().items() if k not in ("_esm", "_css")}
+    text = json.dumps(state)
+    assert sandbox.token not in text
+    assert len(text) < 5_000, f"widget state is {len(text)} characters"
+    assert "X-Signature" not in text, "no presigned URL in the state"
+    for states in front.states():
+        sent = json.dumps(states)
+        assert sandbox.token not in sent and "base64" not in sent
+
+
+def test_stop_then_resume_the_same_task(sandbox: Sandbox, client: Client):
+    widget = FaceSwapWidget(client=client)
+    front = Frontend(widget)
+    try:
+        widget.load_main(samples.grace_hopper()).result(timeout=120)
+        widget.add_faces(samples.astronaut())
+        sandbox.set_faults(Faults(task_seconds=3.0))
+        future = widget.swap()
+        wait_for(lambda: widget.busy.get("task_id"), 30, "the swap task")
+        task_id = widget.busy["task_id"]
+        front.send({"type": "stop"})
+        assert future.result(timeout=10) is None
+        assert widget.stopped == {"what": "swap", "task_id": task_id}
+        assert "Press Resume" in widget.status and widget.busy == {}
+        assert widget.history == []
+
+        front.send({"type": "resume"})
+        result = widget.wait(timeout=120)
+        assert result.task_id == task_id, "the same task, not a new one"
+        assert [t.id for t in sandbox.tasks() if t.type == "face-swap"].count(task_id) == 1
+        assert widget.stopped == {} and len(widget.history) == 1
+    finally:
+        sandbox.set_faults(Faults())
+        widget.close()
+
+
+@pytest.mark.parametrize(
+    ("faults", "sentence"),
+    [
+        (Faults(credits=0), "Your MioCreate account is out of credits"),
+        (Faults(rate_limit_per_minute=3), "Too many requests right now: wait a minute"),
+    ],
+    ids=["801-credits", "802-rate-limit"],
+)
+def test_account_errors_read_as_sentences_and_the_widget_stays_usable(
+    sandbox: Sandbox, client: Client, faults: Faults, sentence: str
+):
+    widget = FaceSwapWidget(client=client)
+    try:
+        widget.load_main(samples.grace_hopper()).result(timeout=120)
+        widget.add_faces(samples.astronaut())
+        sandbox.set_faults(faults)
+        with pytest.raises(Exception) as info:
+            widget.swap().result(timeout=300)
+        assert widget.error.startswith(sentence), widget.error
+        assert info.value.code in (801, 802)
+        assert widget.busy == {}
+        sandbox.set_faults(Faults())
+        assert isinstance(widget.swap().result(timeout=300), ImageResult)
+        assert widget.error == ""
+    finally:
+        sandbox.set_faults(Faults())
+        widget.close()
+
+
+def test_several_faces_in_a_new_face_is_603(widget: FaceSwapWidget):
+    widget.load_main(samples.grace_hopper()).result(timeout=120)
+    widget.add_faces(samples.group_photo(faces=2))
+    with pytest.raises(Exception) as info:
+        widget.swap().result(timeout=300)
+    assert info.value.code == 603
+    assert widget.error.startswith("A new face photo shows several faces")
+
+
+def test_unreachable_api_reads_as_a_network_error(tmp_path):
+    with Sandbox(port=0, engine="instant") as sb:
+        client = Client.for_sandbox(sb, output_dir=tmp_path / "out", progress=False)
+    # The server is gone now: every request fails to connect.
+    widget = FaceSwapWidget(client=client)
+    try:
+        with pytest.raises(NetworkError):
+            widget.load_main(samples.grace_hopper()).result(timeout=120)
+        assert widget.error.startswith("Could not reach the MioCreate API")
+        assert widget.busy == {}
+    finally:
+        widget.close()
+        client.close()
+
+
+def test_swap_without_pairs_says_so(widget: FaceSwapWidget, front: Frontend):
+    widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
+    front.send({"type": "swap"})
+    assert widget.error == "No pairs: pair a detected face with a new face first."

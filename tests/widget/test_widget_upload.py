@@ -1,0 +1,135 @@
+"""Browser -> kernel uploads in chunks: reassembly, acknowledgements, size and format checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Frontend, wait_for
+
+from mio_nb import samples
+from mio_nb.formats import MAX_UPLOAD_BYTES
+from mio_nb.transfer import human_bytes
+from mio_nb.widget import FaceSwapWidget
+
+
+def test_original_arrives_whole_in_acknowledged_chunks(widget: FaceSwapWidget, front: Frontend):
+    data = samples.group_photo(faces=2).read_bytes()
+    assert len(data) > 3 * 64 * 1024, "the sample must span several chunks"
+    done = front.upload(data, "group.png", chunk=64 * 1024, window=2)
+    assert done["type"] == "upload_done", done
+
+    acks = [r["received"] for r in front.replies("test-1") if r["type"] == "upload_ack"]
+    assert acks[0] == 0 and acks == sorted(acks) and acks[-1] == len(data)
+    assert len(acks) == 1 + -(-len(data) // (64 * 1024)), "one acknowledgement per chunk"
+    assert widget.main["name"] == "group.png"
+    assert widget.main["kind"] == "image" and widget.main["size"] == len(data)
+    assert Path(widget._main_path).read_bytes() == data
+    assert widget._receiver.open_uploads == 0
+
+
+def test_unsupported_file_is_refused_at_its_first_chunk(widget: FaceSwapWidget, front: Frontend):
+    pdf = b"%PDF-1.7\n" + b"x" * 300_000
+    answer = front.upload(pdf, "report.pdf", chunk=64 * 1024)
+    assert answer == {
+        "type": "upload_error",
+        "upload": "test-1",
+        "message": "report.pdf is not a supported file: use JPG, PNG, WEBP, GIF, M4V, MP4, MOV "
+        "and WEBM.",
+    }
+    # Refused after the first chunk: the rest was never written.
+    chunks_acked = [r for r in front.replies("test-1") if r["type"] == "upload_ack"]
+    assert [r["received"] for r in chunks_acked] == [0]
+    assert widget.main == {} and widget._receiver.open_uploads == 0
+    assert not list((widget._folder / "uploads").rglob("*.part"))
+
+
+def test_file_over_the_limit_is_refused_before_any_byte(widget: FaceSwapWidget, front: Frontend):
+    answer = front.upload(b"", "huge.mp4", size=MAX_UPLOAD_BYTES + 1)
+    assert answer["type"] == "upload_error"
+    assert answer["message"] == (
+        "huge.mp4 is 500 MB, over the 500 MB limit: use a shorter or smaller file."
+    )
+    assert [r["type"] for r in front.replies("test-1")] == ["upload_error"]
+
+
+def test_lower_limit_trait_applies_to_uploads(widget: FaceSwapWidget, front: Frontend):
+    widget.max_upload_bytes = 1000
+    data = samples.grace_hopper().read_bytes()
+    answer = front.upload(data, "grace.jpg")
+    assert answer["type"] == "upload_error"
+    assert answer["message"] == (
+        f"grace.jpg is {human_bytes(len(data))}, over the 1.0 KB limit: use a shorter or "
+        "smaller file."
+    )
+
+
+def test_more_bytes_than_announced_are_refused(widget: FaceSwapWidget, front: Frontend):
+    data = samples.grace_hopper().read_bytes()
+    answer = front.upload(data, "grace.jpg", size=len(data) - 10, chunk=32 * 1024)
+    assert answer["type"] == "upload_error"
+    assert "larger than the" in answer["message"]
+    assert widget.main == {}
+
+
+def test_out_of_order_chunk_is_refused(widget: FaceSwapWidget, front: Frontend):
+    data = samples.grace_hopper().read_bytes()
+    front.send(
+        {"type": "upload_start", "upload": "u1", "role": "main", "name": "g.jpg", "size": len(data)}
+    )
+    front.send({"type": "upload_chunk", "upload": "u1", "offset": 1000}, [data[1000:2000]])
+    assert front.replies("u1")[-1]["type"] == "upload_error"
+    assert "out of order" in front.replies("u1")[-1]["message"]
+
+
+def test_a_video_is_refused_as_a_new_face(widget: FaceSwapWidget, front: Frontend):
+    mp4 = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 5000
+    answer = front.upload(mp4, "clip.mp4", role="new_face")
+    assert answer["type"] == "upload_error"
+    assert answer["message"] == (
+        "clip.mp4 is a video: a new face must be an image (JPG, PNG, WEBP or GIF)."
+    )
+    assert widget.new_faces == []
+
+
+def test_upload_stopped_short_is_refused_and_cancel_removes_the_part(
+    widget: FaceSwapWidget, front: Frontend
+):
+    data = samples.grace_hopper().read_bytes()
+    front.send(
+        {"type": "upload_start", "upload": "u2", "role": "main", "name": "g.jpg", "size": len(data)}
+    )
+    front.send({"type": "upload_chunk", "upload": "u2", "offset": 0}, [data[:4096]])
+    assert list((widget._folder / "uploads").rglob("*.part"))
+    front.send({"type": "upload_end", "upload": "u2"})
+    assert front.replies("u2")[-1]["message"] == (
+        f"g.jpg stopped after 4096 of {len(data)} bytes: choose it again."
+    )
+    front.send(
+        {"type": "upload_start", "upload": "u3", "role": "main", "name": "g.jpg", "size": len(data)}
+    )
+    front.send({"type": "upload_chunk", "upload": "u3", "offset": 0}, [data[:4096]])
+    front.send({"type": "upload_cancel", "upload": "u3"})
+    assert not list((widget._folder / "uploads").rglob("*.part"))
+    assert widget._receiver.open_uploads == 0
+
+
+def test_new_faces_uploaded_get_labels_and_thumbnails(widget: FaceSwapWidget, front: Frontend):
+    for path in (samples.grace_hopper(), samples.astronaut()):
+        assert front.upload(path.read_bytes(), path.name, role="new_face")["type"] == "upload_done"
+    assert [n["label"] for n in widget.new_faces] == ["A", "B"]
+    assert [n["name"] for n in widget.new_faces] == ["grace_hopper.jpg", "astronaut.png"]
+    front.send({"type": "want", "keys": ["new-A", "new-B"]})
+    for key in ("new-A", "new-B"):
+        mime, data = wait_for(lambda key=key: front.media(key), 10, key)
+        assert mime == "image/webp" and data[8:12] == b"WEBP"
+        assert len(data) < 40_000
+
+
+def test_file_names_from_the_browser_cannot_escape_the_upload_folder(
+    widget: FaceSwapWidget, front: Frontend
+):
+    data = samples.grace_hopper().read_bytes()
+    assert front.upload(data, "../../etc/evil name.jpg", role="new_face")["type"] == "upload_done"
+    path = widget._new["A"]["path"]
+    assert path.name == "evil_name.jpg"
+    assert widget._folder in path.parents
