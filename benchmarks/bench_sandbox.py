@@ -42,11 +42,13 @@ class Server:
     def __init__(self, engine: str, data_dir: Path) -> None:
         cmd = [sys.executable, "-m", "mio_nb.cli", "sandbox", "--port", "0"]
         cmd += ["--engine", engine, "--data-dir", str(data_dir), "--token", TOKEN]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.log = data_dir.parent / "server.log"
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
         line = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
         if not line.startswith("MIOCREATE_BASE_URL="):
             self.proc.kill()
-            raise RuntimeError(f"the sandbox did not start: {line!r}")
+            raise RuntimeError(f"the sandbox did not start: {line!r}\n{self.log.read_text()}")
         self.base_url = line.split("=", 1)[1]
         self.ps = psutil.Process(self.proc.pid)
         self.session = requests.Session()
@@ -166,6 +168,25 @@ def main() -> int:
             rate = total / 1e6 / seconds
             rows.append(
                 ("upload throughput (loopback)", f"{rate:.0f} MB/s", ">= 50 MB/s", rate >= 50)
+            )
+
+            # 1b. Downloading it back streams too (Range-capable GET with sendfile).
+            url = server.ok(P.ACCESS_URL_PATH, {"key": got["key"]})["url"]
+            watch = PeakRss(server.ps)
+            watch.start()
+            received = 0
+            with requests.get(url, stream=True, timeout=600) as r:
+                for piece in r.iter_content(1 << 20):
+                    received += len(piece)
+            mb = watch.growth() / 2**20
+            ok = mb <= 32 and received == total
+            rows.append(
+                (
+                    f"download {received / 1e6:.0f} MB: peak server RSS growth",
+                    f"{mb:.1f} MiB",
+                    "<= 32 MiB",
+                    ok,
+                )
             )
 
             # 2. Request overhead: task detail of an unknown id (answered at once).

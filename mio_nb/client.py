@@ -313,6 +313,8 @@ class Client:
                     ) from None
             else:
                 raise BadRequestError(f"Cannot use {key!r} as a face: pass a Face or an index.")
+        if len(set(chosen)) != len(chosen):
+            raise BadRequestError("A face is listed twice: give each face one new face.")
         get_face_ids = {f.task_id for f in chosen}
         if len(get_face_ids) != 1 or None in get_face_ids:
             raise BadRequestError(

@@ -5,7 +5,7 @@ failure by an error code in the envelope or a terminal status with a message and
 other status without data counts as pending (an unknown one is logged once). So the client works
 whether the server reports success as 3 or as 0.
 
-Polling is adaptive: every ~0.1 s at first, ~0.4 s by 10 s, growing to 3.5-5 s after 30 s.
+Polling is adaptive: every ~0.1 s at first, ~0.4 s by 10 s, growing to 4-5 s after 30 s.
 Ctrl-C (KeyboardInterrupt) stops waiting but not the task: ``client.task(ID).wait()`` resumes.
 """
 
@@ -47,13 +47,13 @@ def poll_interval(elapsed: float) -> float:
     """Seconds to sleep before the next poll, ``elapsed`` seconds into waiting.
 
     0.1 s growing to 0.4 s over the first 10 s (a finished task is seen within ~0.25 s), then
-    up to 3.5 s at 30 s (at most ~17 polls a minute after that), then slowly to 5 s.
+    up to 4 s at 30 s (at most 15 polls a minute after that), then slowly to 5 s.
     """
     if elapsed < 10.0:
         return 0.1 + 0.03 * elapsed
     if elapsed < 30.0:
-        return 0.4 + (elapsed - 10.0) * (3.5 - 0.4) / 20.0
-    return min(3.5 + (elapsed - 30.0) / 120.0, 5.0)
+        return 0.4 + (elapsed - 10.0) * (4.0 - 0.4) / 20.0
+    return min(4.0 + (elapsed - 30.0) / 120.0, 5.0)
 
 
 def _has_result(produces: str | None, data: Any) -> bool:
@@ -161,7 +161,9 @@ class Task:
             and self.status not in self._warned_status
         ):
             self._warned_status.add(self.status)
-            log.info(
+            known = self.status in (protocol.TaskStatus.DONE_AS_ZERO, protocol.TaskStatus.SUCCESS)
+            log.log(
+                logging.INFO if known else logging.WARNING,
                 "Task %s: status %r without result data; still waiting for the result.",
                 self.id,
                 self.status,
@@ -226,7 +228,6 @@ class Task:
                     bar.set_description_str(
                         f"Task {self.id}: {_STATUS_NAMES.get(self.status, self.status)}"
                     )
-                    bar.update(0)
                 time.sleep(max(0.0, min(poll_interval(elapsed), deadline - now)))
         except KeyboardInterrupt:
             raise KeyboardInterrupt(

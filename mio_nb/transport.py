@@ -316,13 +316,13 @@ class Transport:
         server_retries = 0
         while True:
             started = time.monotonic()
-            try:
-                self.request_count += 1
-                resp = self.api.request(
-                    method, url, json=json, params=params, timeout=timeout or self.timeout
-                )
-            except requests.RequestException as exc:
-                raise self._network_error(method, path, exc, creates_task) from None
+            self.request_count += 1
+            resp, failure = self._send(method, url, json, params, timeout)
+            if failure is not None:
+                # Raised outside the except block: the error keeps no reference to the
+                # request (whose headers hold the token).
+                raise self._network_error(method, path, failure, creates_task)
+            assert resp is not None
             code, message, data = parse_envelope(resp)
             log.debug(
                 "%s %s -> HTTP %s, code %s (%.0f ms)",
@@ -380,6 +380,18 @@ class Transport:
                 task_may_exist=may_exist,
             )
 
+    def _send(
+        self, method: str, url: str, json: Any, params: Any, timeout: Any
+    ) -> tuple[requests.Response | None, BaseException | None]:
+        try:
+            resp = self.api.request(
+                method, url, json=json, params=params, timeout=timeout or self.timeout
+            )
+        except requests.RequestException as exc:
+            exc.request = None  # drop the prepared request (and its Authorization header)
+            return None, exc
+        return resp, None
+
     @staticmethod
     def _retry_after(resp: requests.Response, policy: Retry) -> float | None:
         value = resp.headers.get("Retry-After")
@@ -414,6 +426,7 @@ class Transport:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
+            exc.request = None  # its body holds the client secret
             raise NetworkError(
                 f"Token request to {urlsplit(token_url).netloc}: {_short_reason(exc)}."
             ) from None

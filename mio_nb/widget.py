@@ -55,6 +55,7 @@ from .errors import (
 )
 from .formats import MAX_UPLOAD_BYTES, sniff_file
 from .transfer import (
+    MEDIA_CHUNK_BYTES,
     ReceivedFile,
     UploadError,
     UploadReceiver,
@@ -297,6 +298,9 @@ class FaceSwapWidget(anywidget.AnyWidget):
     shown = traitlets.Int(0).tag(sync=True)
     stopped = traitlets.Dict().tag(sync=True)
     max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
+
+    #: Size of the binary parts media goes to the browser in.
+    media_chunk_bytes = MEDIA_CHUNK_BYTES
 
     #: The last ImageResult or VideoResult (not synced: it stays in the kernel).
     result = traitlets.Any(None, allow_none=True)
@@ -580,7 +584,14 @@ class FaceSwapWidget(anywidget.AnyWidget):
             self._send_media(key, mime, data)
 
     def _send_media(self, key: str, mime: str, data: bytes | Path) -> None:
-        send_media(lambda c, b: self.send(c, b), key, mime, data, next(self._transfers))
+        send_media(
+            lambda c, b: self.send(c, b),
+            key,
+            mime,
+            data,
+            next(self._transfers),
+            self.media_chunk_bytes,
+        )
 
     def _forget_media(self, prefix: str) -> None:
         with self._lock:

@@ -65,12 +65,21 @@ args=(
 if [[ $open_browser == 0 ]]; then args+=(--no-browser --ServerApp.open_browser=False); fi
 if [[ $(id -u) == 0 ]]; then args+=(--allow-root); fi
 
+# Quiet and offline: no "Jupyter news?" question (the user's own Jupyter config still applies;
+# this extra config folder only turns off the announcements plugin).
+extra_config=$(mktemp -d)
+mkdir -p "$extra_config/labconfig"
+echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}' \
+  > "$extra_config/labconfig/page_config.json"
+export JUPYTER_CONFIG_PATH="$extra_config${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+
 echo "mio-nb demo: starting JupyterLab on 127.0.0.1:$port (Ctrl-C to stop)"
 cd notebooks
 # The token goes through the environment, not the command line (which `ps` shows).
 JUPYTER_TOKEN=$token "$python" -m jupyterlab "${args[@]}" "$notebook" &
 server=$!
-trap 'kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' INT TERM EXIT
+trap 'kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+      rm -rf "$extra_config"' INT TERM EXIT
 
 # Wait until it answers, then say where it is.
 if ! "$python" - "$port" "$token" "$server" <<'PY'

@@ -117,8 +117,8 @@ class Api:
         """(HTTP status, envelope, created_task) for one API request."""
         try:
             if path == P.TASK_DETAIL_PATH and method in ("GET", "POST"):
-                body = _json(raw) if method == "POST" and raw.strip() else {}
                 self._auth(auth_header)
+                body = _json(raw) if method == "POST" and raw.strip() else {}
                 ids = parse_qs(query).get("id")
                 task_id = ids[0] if ids else body.get("id")
                 if task_id is None:
@@ -132,8 +132,8 @@ class Api:
                 return 405, envelope(Code.BAD_PARAMETER, "Method not allowed"), False
             if path == P.TOKEN_PATH:
                 return 200, self.token(_token_body(raw)), False
-            body = _json(raw)
             self._auth(auth_header)
+            body = _json(raw)
             if path == P.UPLOAD_URL_PATH:
                 return 200, self.upload_url(body, base_url), False
             if path == P.ACCESS_URL_PATH:

@@ -27,7 +27,8 @@ class Faults:
     bad_gateway_rate: share answered HTTP 502 with an HTML page (as a proxy would).
     drop_rate: share of connections closed with no answer at all.
     fault_phase: "before" the request is handled, or "after" it was handled (a task created,
-        an upload stored) and only the answer is lost or replaced.
+        an upload stored) and only the answer is lost or replaced. "after" concerns POST and
+        PUT; a GET (nothing to lose) always gets its fault before.
     only_paths: the paths the three shares (and latency) apply to; None means every API path.
         Storage requests are affected only when listed here, e.g. ``("/storage",)``.
     rate_limit_per_minute: code 802 once this many API requests were served in a sliding minute.

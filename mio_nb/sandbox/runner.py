@@ -128,8 +128,15 @@ class Sandbox:
         self.host = host
         self.port: int = int(bound_port)
         self.base_url = f"http://{shown}:{self.port}"
-        for task_id in self._store.requeue_unfinished():
-            self._pool.submit(task_id)
+        self._lock_fd = _lock_data_dir(self.data_dir)
+        if self._lock_fd is not None:
+            for task_id in self._store.requeue_unfinished():
+                self._pool.submit(task_id)
+        else:
+            log.warning(
+                "another running sandbox uses %s: its tasks in flight are left to it",
+                self.data_dir,
+            )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.2},
@@ -185,9 +192,28 @@ class Sandbox:
         self._thread.join(5)
         self._pool.stop()
         self._store.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("sandbox on port %s stopped", self.port)
+
+
+def _lock_data_dir(data_dir: Path) -> int | None:
+    """An exclusive lock on the data dir (a file descriptor), or None if another process (or
+    another sandbox of this one) holds it. Without fcntl (Windows) the lock always succeeds."""
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl
+    except ImportError:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 _shared: Sandbox | None = None

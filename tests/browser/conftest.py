@@ -409,11 +409,36 @@ class Lab:
         return "".join(parts)
 
     # -- artefacts -------------------------------------------------------------------------------
-    def shot(self, step: str, *, copy_to: str | None = None, full_page: bool = False) -> Path:
-        """Screenshot the page as tests/artifacts/<test>-<NN>-<step>.png (and maybe a copy)."""
+    def shot(
+        self,
+        step: str,
+        *,
+        element: Any = None,
+        copy_to: str | None = None,
+        full_page: bool = False,
+    ) -> Path:
+        """Screenshot as tests/artifacts/<test>-<NN>-<step>.png: the page, or just ``element``
+        (a locator); ``copy_to`` also saves a copy under that name."""
         self._step += 1
         path = self.artifacts / f"{_slug(self.test_name)}-{self._step:02d}-{_slug(step)}.png"
-        self.page.screenshot(path=str(path), full_page=full_page)
+        if element is not None:
+            # JupyterLab scrolls inside the notebook panel, so an element taller than the window
+            # cannot be captured whole: grow the window to fit it for the shot.
+            box = element.bounding_box() or {"height": 0}
+            size = self.page.viewport_size or VIEWPORT
+            tall = box["height"] + 300 > size["height"]
+            if tall:
+                self.page.set_viewport_size(
+                    {"width": size["width"], "height": int(box["height"]) + 300}
+                )
+            try:
+                element.scroll_into_view_if_needed()
+                element.screenshot(path=str(path))
+            finally:
+                if tall:
+                    self.page.set_viewport_size(size)
+        else:
+            self.page.screenshot(path=str(path), full_page=full_page)
         if copy_to:
             shutil.copy(path, self.artifacts / copy_to)
         return path

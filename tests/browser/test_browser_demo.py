@@ -33,6 +33,11 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    # Lab settings of its own: no autosave, so opening the committed notebook never rewrites it.
+    settings = tmp_path / "settings"
+    docmanager = settings / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIOCREATE_")}
     env.update(
         MIO_NB_PORT=str(port),
@@ -40,6 +45,7 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
     )
     env.pop("DISPLAY", None)
     proc = subprocess.Popen(

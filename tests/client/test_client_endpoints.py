@@ -138,6 +138,10 @@ def test_swap_faces_by_index_needs_the_faceset(client: Client, media):
 
     with pytest.raises(BadRequestError, match="FaceSet"):
         client.swap_faces(media["group"], {0: media["jpg"]})
+    with pytest.raises(BadRequestError, match="twice"):
+        client.swap_faces(None, {1: media["jpg"], faces[1]: media["png"]}, faceset=faces)
+    with pytest.raises(BadRequestError, match="no face 9"):
+        client.swap_faces(None, {9: media["jpg"]}, faceset=faces)
     result = client.swap_faces(None, {1: media["jpg"]}, faceset=faces)
     assert isinstance(result, ImageResult)
 

@@ -24,8 +24,10 @@ from mio_nb import (
     MissingCredentialsError,
     MissingFileError,
     NetworkError,
+    NoFaceError,
     RateLimitError,
     ServerError,
+    TaskError,
     TaskTimeoutError,
     UnsupportedFormatError,
 )
@@ -206,6 +208,29 @@ def test_html_502_is_a_server_error_never_a_json_error(client: Client, sb: Sandb
     with pytest.raises(ServerError) as info:
         client.upload(b"GIF89a" + b"\0" * 40)
     assert info.value.http_status == 502 and "HTML" in info.value.message
+
+
+def test_corrupt_file_with_valid_magic_fails_the_task(client: Client, media, watch):
+    """It passes the client's magic-bytes check, so it is uploaded; the engine cannot read it
+    and the task fails: the error carries the task id and the journal records the failure."""
+    corrupt = b"\x89PNG\r\n\x1a\n" + b"not really a picture " * 20
+    with pytest.raises((TaskError, FileError)) as info:
+        client.swap_image(corrupt, media["png"])
+    assert info.value.code in (601, 701) and info.value.task_id is not None
+    (entry,) = client.history()
+    assert entry.status == "failed" and entry.error["code"] == info.value.code
+    assert len(watch.assert_no_duplicates()) == 1
+
+
+def test_no_face_found_is_no_face_error(client: Client, watch):
+    """The instant engine detects faces for real when dlib is installed: a cup has none."""
+    from mio_nb import samples
+
+    with pytest.raises(NoFaceError) as info:
+        client.detect_faces(samples.no_face())
+    assert info.value.code == 602 and info.value.task_id is not None
+    assert "clearly visible" in info.value.hint
+    assert [r.code for r in watch.assert_no_duplicates()] == [602]
 
 
 def test_every_api_code_has_its_class():

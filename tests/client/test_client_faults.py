@@ -47,6 +47,24 @@ def test_side_effect_free_calls_are_retried(client: Client, sb: Sandbox, media, 
     ]
 
 
+@pytest.mark.parametrize(
+    "knobs",
+    [{"error_rate": 0.3}, {"drop_rate": 0.3}, {"bad_gateway_rate": 0.3}],
+    ids=["500", "drops", "html-502"],
+)
+def test_storage_faults_are_retried(client: Client, sb: Sandbox, media, watch, knobs):
+    """Presigned PUTs and GETs are idempotent: retried, the upload stream rewound each time."""
+    sb.set_faults(Faults(only_paths=("/storage",), seed=3, **knobs))
+    uploaded = client.upload_many([media["jpg"], media["png"], media["video"], media["group"]])
+    sb.set_faults(Faults())
+    for asset, path in zip(uploaded, ["jpg", "png", "video", "group"], strict=True):
+        copy = client.download(asset, client.output_dir / f"check-{asset.name}")
+        assert copy.read_bytes() == media[path].read_bytes()
+    sb.set_faults(Faults(only_paths=("/storage",), seed=4, **knobs))
+    _full_flow(client, media)
+    assert len(watch.assert_no_duplicates()) == 3
+
+
 @pytest.mark.parametrize("phase", ["before", "after"])
 @pytest.mark.parametrize(
     ("knob", "cls"),
@@ -160,7 +178,7 @@ def test_slow_tasks_are_polled_gently(client: Client, sb: Sandbox, media, watch)
     start = time.monotonic()
     assert isinstance(task.wait(timeout=30), ImageResult)
     took = time.monotonic() - start
-    assert 1.8 <= took < 4
+    assert 1.8 <= took < 6
     assert 5 <= len(task.poll_times) <= 20
     (row,) = watch.assert_no_duplicates()
     # Seen finished within a poll interval (plus latency) of finishing on the server.

@@ -16,7 +16,7 @@ from mio_nb.cli import build_parser, main
 
 def test_cli_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "mio_nb.cli", "sandbox", "--port", "0", "--engine", "instant"]
-    cmd += ["--data-dir", str(tmp_path), "--token", "cli-token-123"]
+    cmd += ["--data-dir", str(tmp_path), "--token", "cli-token-123", "--verbose"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = [proc.stdout.readline().strip() for _ in range(2)]
@@ -33,7 +33,8 @@ def test_cli_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
         stderr = proc.stderr.read()
-        assert "cli-token-123" not in stderr  # logs never show the token
+        assert "POST /v1/source/upload-url" in stderr  # requests are logged (verbose)
+        assert "cli-token-123" not in stderr  # but never the token
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -257,3 +257,45 @@ def test_success_status_zero(tmp_path) -> None:
 def test_upload_url_accepts_every_supported_extension(api: Api, name: str) -> None:
     key = api.ok(P.UPLOAD_URL_PATH, {"file_name": name})["key"]
     assert key.rsplit(".", 1)[1] in {"jpg", "webp", "gif", "mov", "webm", "m4v"}
+
+
+def test_put_generator_with_declared_length(api: Api) -> None:
+    """requests sends both Transfer-Encoding: chunked and the given Content-Length for a
+    generator body, and the body unframed: the sandbox stores it as it arrived."""
+    data = samples.astronaut().read_bytes()
+    got = api.ok(P.UPLOAD_URL_PATH, {"file_name": "a.png"})
+    pieces = (data[i : i + 65536] for i in range(0, len(data), 65536))
+    r = requests.put(
+        got["upload_url"], data=pieces, headers={"Content-Length": str(len(data))}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    url = api.ok(P.ACCESS_URL_PATH, {"key": got["key"]})["url"]
+    assert fetch(url).content == data
+
+
+def test_shared_sandbox_is_reused_and_honours_the_data_dir_variable(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mio_nb.sandbox import shared_sandbox
+
+    monkeypatch.setenv("MIO_NB_SANDBOX_DIR", str(tmp_path / "shared"))
+    first = shared_sandbox()
+    try:
+        assert shared_sandbox() is first
+        assert first.data_dir == tmp_path / "shared"
+        assert first.engine.name == "real"
+        assert Api(first).ok(P.UPLOAD_URL_PATH, {"file_name": "a.png"})["key"]
+    finally:
+        first.stop()
+    second = shared_sandbox()  # a stopped one is replaced
+    try:
+        assert second is not first and second.running and second.token == first.token
+    finally:
+        second.stop()
+
+
+def test_constructor_checks() -> None:
+    with pytest.raises(ValueError):
+        Sandbox(engine="bogus")
+    with pytest.raises(ValueError):
+        Sandbox(engine="instant", success_status=5)

@@ -117,3 +117,39 @@ def test_real_701_unreadable_file(api: Api, tmp_path: Path) -> None:
     env = api.wait(api.create(P.FACE_SWAP_PATH, {"main_key": key, "target_key": single}))
     assert env["code"] == 701 and env["data"]["status"] == 4
     assert api.wait(api.create(P.GET_FACE_PATH, {"main_key": key}))["code"] == 701
+
+
+def test_real_all_faces_paired_with_themselves_keeps_the_image(api: Api) -> None:
+    main = api.upload(samples.group_photo(faces=2))
+    face_task = api.create(P.GET_FACE_PATH, {"main_key": main})
+    faces = api.done(face_task)
+    pairs = [
+        {"target_part_key": f["avatar_part_key"], "avatar_part_key": f["avatar_part_key"]}
+        for f in faces
+    ]
+    body = {"avatar_key": pairs, "get_face_id": face_task}
+    result = api.done(api.create(P.MULTIPLE_FACE_SWAP_PATH, body))
+    swapped = np.asarray(image_at(result["merge_url"]), dtype=np.int16)
+    with Image.open(samples.group_photo(faces=2)) as im:
+        original = np.asarray(im.convert("RGB"), dtype=np.int16)
+    h = original.shape[0]
+    assert np.abs(swapped[: h // 2] - original[: h // 2]).mean() < 0.5  # only the mark differs
+
+
+def test_real_video_swap_and_multiple_video_swap(api: Api) -> None:
+    video = samples.sample_video(faces=2)
+    main = api.upload(video)
+    new_face = api.upload(samples.astronaut())
+    single = api.create(P.VIDEO_FACE_SWAP_PATH, {"main_key": main, "target_key": new_face})
+    face_task = api.create(P.GET_FACE_PATH, {"main_key": main})
+    faces = api.done(face_task, timeout=120)
+    assert len(faces) == 2
+    pair = {"target_part_key": faces[0]["avatar_part_key"], "avatar_part_key": new_face}
+    body = {"avatar_key": [pair], "get_face_id": face_task, "is_hd": 1}
+    multi = api.create(P.MULTIPLE_VIDEO_FACE_SWAP_PATH, body)
+    for task_id in (single, multi):
+        result = api.done(task_id, timeout=180)
+        assert 1.5 < result["duration"] < 2.5
+        r = requests.get(result["merge_url"], timeout=30)
+        assert r.headers["Content-Type"] == "video/mp4" and len(r.content) == result["size"]
+        assert image_at(result["cover_url"]).size == (result["merge_width"], result["merge_height"])

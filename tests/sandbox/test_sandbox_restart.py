@@ -79,3 +79,18 @@ def test_stop_closes_keep_alive_connections(tmp_path: Path) -> None:
         pass
     else:
         raise AssertionError(f"answered after stop: {r.status_code}")
+
+
+def test_second_sandbox_on_a_busy_data_dir_leaves_tasks_to_the_first(tmp_path: Path) -> None:
+    data_dir = tmp_path / "sb"
+    with Sandbox(engine="instant", data_dir=data_dir, faults=Faults(task_seconds=1.5)) as first:
+        api = Api(first)
+        key = api.upload(samples.grace_hopper())
+        task_id = api.create(P.FACE_SWAP_PATH, {"main_key": key, "target_key": key})
+        with Sandbox(engine="instant", data_dir=data_dir) as second:
+            other = Api(second)
+            assert other.detail(task_id)["data"]["status"] in (1, 2)
+            result = other.done(task_id, timeout=10)  # finished by the first, seen by both
+            assert result["merge_url"].startswith(second.base_url)
+            row = second.tasks()[0]
+            assert row.finished_at - row.created_at >= 1.4  # not re-run at once by the second

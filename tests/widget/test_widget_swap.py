@@ -62,11 +62,9 @@ def test_single_face_original_uses_the_single_face_endpoint_with_hd(
 
 
 def test_video_swap_sends_the_video_in_parts(
-    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    widget: FaceSwapWidget, front: Frontend, sandbox: Sandbox
 ):
-    import mio_nb.transfer
-
-    monkeypatch.setattr(mio_nb.transfer, "MEDIA_CHUNK_BYTES", 64 * 1024)
+    widget.media_chunk_bytes = 8 * 1024
     before = last_task_id(sandbox)
     video = samples.sample_video(faces=1, seconds=1.0, height=240)
     widget.load_main(video).result(timeout=300)
@@ -80,7 +78,7 @@ def test_video_swap_sends_the_video_in_parts(
     key = widget.history[-1]["media"]
     mime, data = wait_for(lambda: front.media(key), 30, "the video")
     assert mime == "video/mp4" and data == result.path.read_bytes()
-    assert len(front.media_messages(key)) == -(-len(data) // (64 * 1024)) > 1
+    assert len(front.media_messages(key)) == -(-len(data) // (8 * 1024)) > 1
 
 
 def test_saved_state_holds_no_media_and_no_token(

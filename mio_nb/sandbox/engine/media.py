@@ -16,7 +16,20 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from mio_nb.formats import sniff_file
 from mio_nb.sandbox.engine import EngineError
 
-__all__ = ["MARK_TEXT", "MediaInfo", "cover", "kind_of", "mark", "open_image", "probe", "thumbnail"]
+__all__ = [
+    "MARK_TEXT",
+    "MediaInfo",
+    "cover",
+    "first_frame",
+    "kind_of",
+    "mark",
+    "mark_box",
+    "mark_patch",
+    "open_image",
+    "probe",
+    "save_png",
+    "thumbnail",
+]
 
 MARK_TEXT = "sandbox"
 #: Colours of the mark's box and text (RGB).
@@ -37,7 +50,7 @@ class MediaInfo:
 
 
 def kind_of(path: Path) -> Literal["image", "video"]:
-    """"image" or "video" by the file's magic bytes; EngineError 701 when neither."""
+    """ "image" or "video" by the file's magic bytes; EngineError 701 when neither."""
     fmt = sniff_file(path)
     if fmt is None:
         raise EngineError(701, "File error: unsupported or unreadable file.")
@@ -61,8 +74,18 @@ def open_image(path: Path) -> Image.Image:
         raise EngineError(701, f"File error: the image cannot be decoded ({exc}).") from exc
 
 
+def _ffmpeg():  # type: ignore[no-untyped-def]
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise EngineError(
+            701, 'File error: reading videos needs imageio-ffmpeg: pip install "mio-nb[sandbox]"'
+        ) from exc
+    return imageio_ffmpeg
+
+
 def _video_meta(path: Path) -> dict:
-    import imageio_ffmpeg
+    imageio_ffmpeg = _ffmpeg()
 
     try:
         reader = imageio_ffmpeg.read_frames(str(path))
@@ -104,7 +127,7 @@ def probe(path: Path) -> MediaInfo:
 
 def first_frame(path: Path) -> Image.Image:
     """The first frame of a video as an RGB image; EngineError 701 if none can be decoded."""
-    import imageio_ffmpeg
+    imageio_ffmpeg = _ffmpeg()
 
     try:
         reader = imageio_ffmpeg.read_frames(str(path))
@@ -119,12 +142,13 @@ def first_frame(path: Path) -> Image.Image:
     return Image.frombytes("RGB", (width, height), bytes(frame))
 
 
-def cover(path: Path) -> Image.Image:
-    """The first frame of a video, or the image itself (RGB)."""
+def cover(path: Path, *, marked: bool = True) -> Image.Image:
+    """The first frame of a video, or the image itself (RGB), with the "sandbox" mark unless
+    ``marked`` is false. (Covers are made for results, which all carry the mark; marking a
+    frame that has it already changes nothing.)"""
     path = Path(path)
-    if kind_of(path) == "video":
-        return first_frame(path)
-    return open_image(path)
+    image = first_frame(path) if kind_of(path) == "video" else open_image(path)
+    return mark(image) if marked else image
 
 
 def thumbnail(image: Image.Image, max_side: int = 540) -> Image.Image:
@@ -192,3 +216,8 @@ def mark_patch(width: int, height: int) -> tuple[tuple[int, int, int, int], Imag
     patch = Image.new("RGB", (x1 - x0, y1 - y0))
     _draw_mark(patch, layout)
     return layout.box, patch
+
+
+def save_png(image: Image.Image, out: Path) -> None:
+    """Save ``image`` as a PNG at ``out`` (light compression: fast, still lossless)."""
+    image.save(out, format="PNG", compress_level=3)

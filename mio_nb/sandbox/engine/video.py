@@ -1,0 +1,294 @@
+"""Video reading, writing and face tracking for the real engine (imageio-ffmpeg, dlib).
+
+Frames are decoded by ffmpeg into RGB numpy arrays and re-encoded as H.264 (yuv420p,
+``+faststart``) with the original sound track. Faces are tracked rather than detected on every
+frame: the detector runs every few frames on a downscaled copy, and in between each face's
+landmarks are re-fitted around where it was in the frame before. Embeddings (slow) are computed
+only when a track starts and every second or so after, to tell people apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mio_nb.sandbox.engine import EngineError
+from mio_nb.sandbox.engine.detect import MATCH_DISTANCE, Detector, Face
+
+__all__ = [
+    "Track",
+    "Tracker",
+    "VideoReader",
+    "VideoWriter",
+    "iou",
+]
+
+#: Run the detector every this many frames (landmark tracking in between).
+DETECT_EVERY = 5
+#: Re-compute a track's embedding every this many frames (to re-identify it).
+REIDENTIFY_EVERY = 24
+#: The detector looks at video frames scaled to this long side (finds faces down to ~6% of it).
+VIDEO_DETECT_SIDE = 640
+#: Audio codecs an MP4 can carry as they are.
+_MP4_AUDIO = {"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"}
+
+
+class VideoReader:
+    """RGB frames of a video as numpy arrays (H, W, 3), with its metadata.
+
+    ``output_params`` go to ffmpeg (e.g. ``["-vf", "fps=2"]`` to sample frames)."""
+
+    def __init__(self, path: Path, output_params: list[str] | None = None) -> None:
+        import imageio_ffmpeg
+
+        self.path = Path(path)
+        try:
+            self._gen = imageio_ffmpeg.read_frames(str(path), output_params=output_params)
+            self.meta: dict[str, Any] = self._gen.__next__()
+        except (OSError, RuntimeError, StopIteration) as exc:
+            raise EngineError(701, "File error: the video cannot be decoded.") from exc
+        width, height = self.meta.get("size") or (0, 0)
+        if not width or not height:
+            self.close()
+            raise EngineError(701, "File error: the video has no picture.")
+        self.width, self.height = int(width), int(height)
+        self.fps = float(self.meta.get("fps") or 0.0) or 25.0
+        duration = self.meta.get("duration")
+        self.duration = float(duration) if duration else None
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.meta.get("audio_codec"))
+
+    def estimated_frames(self) -> int | None:
+        if self.duration is None:
+            return None
+        return max(1, round(self.duration * self.fps))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        shape = (self.height, self.width, 3)
+        count = 0
+        try:
+            for raw in self._gen:
+                count += 1
+                yield np.frombuffer(raw, dtype=np.uint8).reshape(shape).copy()
+        except RuntimeError as exc:
+            if count == 0:
+                raise EngineError(701, "File error: the video cannot be decoded.") from exc
+            raise
+        if count == 0:
+            raise EngineError(701, "File error: the video has no frames.")
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoWriter:
+    """Writes RGB frames as an H.264 MP4 (yuv420p, +faststart), muxing in the sound track of
+    ``audio_from`` when it has one (copied when MP4 can carry it, AAC otherwise)."""
+
+    def __init__(
+        self,
+        out: Path,
+        size: tuple[int, int],
+        fps: float,
+        *,
+        audio_from: Path | None = None,
+        audio_codec: str | None = None,
+        hd: bool = False,
+    ) -> None:
+        import imageio_ffmpeg
+
+        self.size = size
+        params = ["-movflags", "+faststart", "-preset", "medium" if hd else "veryfast"]
+        params += ["-crf", "18" if hd else "23"]
+        kwargs: dict[str, Any] = {}
+        if audio_from is not None:
+            kwargs["audio_path"] = str(audio_from)
+            kwargs["audio_codec"] = "copy" if audio_codec in _MP4_AUDIO else "aac"
+        self._gen = imageio_ffmpeg.write_frames(
+            str(out),
+            size,
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            macro_block_size=2,  # yuv420p needs even sizes; keep every other size as it is
+            output_params=params,
+            ffmpeg_log_level="error",
+            **kwargs,
+        )
+        self._gen.send(None)
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        self._gen.send(np.ascontiguousarray(frame))
+        self.frames += 1
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _spread(landmarks: np.ndarray) -> float:
+    return float(np.sqrt(((landmarks - landmarks.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+
+@dataclass
+class Track:
+    """One face followed from frame to frame."""
+
+    id: int
+    face: Face
+    person: int | None = None  # index of the matched person (swap_faces), None if unknown
+    last_identified: int = -(10**9)
+    smoothed: np.ndarray | None = field(default=None, repr=False)
+
+    def follow(self, detector: Detector, gray: np.ndarray) -> None:
+        """Re-fit the landmarks around the last position and move the box with them."""
+        old = self.face.landmarks
+        new = detector.landmarks(gray, self.face.box)
+        s_old, s_new = _spread(old), _spread(new)
+        if s_old <= 0 or s_new <= 0:
+            return
+        c_old, c_new = old.mean(axis=0), new.mean(axis=0)
+        x0, y0, x1, y1 = self.face.box
+        k = s_new / s_old
+        box = (
+            c_new[0] + (x0 - c_old[0]) * k,
+            c_new[1] + (y0 - c_old[1]) * k,
+            c_new[0] + (x1 - c_old[0]) * k,
+            c_new[1] + (y1 - c_old[1]) * k,
+        )
+        self.face = Face(box, self.face.score, new, None)
+
+    def stable_landmarks(self) -> np.ndarray:
+        """Landmarks with light temporal smoothing: small movements (landmark jitter) are
+        averaged with the frame before; real motion passes through."""
+        current = self.face.landmarks
+        if self.smoothed is None or self.smoothed.shape != current.shape:
+            self.smoothed = current.copy()
+            return current
+        motion = float(np.abs(current - self.smoothed).mean())
+        weight = 0.5 if motion < 0.02 * _spread(current) + 0.5 else 1.0
+        self.smoothed = weight * current + (1.0 - weight) * self.smoothed
+        return self.smoothed
+
+
+class Tracker:
+    """Follows faces through a video: detection every ``DETECT_EVERY`` frames (downscaled),
+    landmark tracking in between, optional identification against known people's embeddings."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        people: list[np.ndarray] | None = None,
+        *,
+        detect_every: int = DETECT_EVERY,
+        reidentify_every: int = REIDENTIFY_EVERY,
+    ) -> None:
+        self.detector = detector
+        self.people = people
+        self.detect_every = detect_every
+        self.reidentify_every = reidentify_every
+        self.tracks: list[Track] = []
+        self._next_id = 0
+        self.embeddings_computed = 0
+
+    def update(self, index: int, frame: np.ndarray) -> list[Track]:
+        """Tracks of faces in frame ``index`` (frames must come in order)."""
+        import cv2
+
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        if index % self.detect_every == 0 or not self.tracks:
+            self._detect(gray)
+        else:
+            for track in self.tracks:
+                track.follow(self.detector, gray)
+        if self.people is not None:
+            for track in self.tracks:
+                if index - track.last_identified >= self.reidentify_every:
+                    self._identify(track, frame, index)
+        return self.tracks
+
+    def _detect(self, gray: np.ndarray) -> None:
+        faces = self.detector.detect(gray, max_side=VIDEO_DETECT_SIDE, upsample=1)
+        kept: list[Track] = []
+        unmatched = list(self.tracks)
+        for face in sorted(faces, key=lambda f: -f.area):
+            best = max(unmatched, key=lambda t: iou(t.face.box, face.box), default=None)
+            if best is not None and iou(best.face.box, face.box) > 0.3:
+                unmatched.remove(best)
+                best.face = face
+                kept.append(best)
+            else:
+                kept.append(Track(self._next_id, face))
+                self._next_id += 1
+        self.tracks = kept
+
+    def _identify(self, track: Track, frame: np.ndarray, index: int) -> None:
+        embedding = self.detector.embed(frame, track.face)
+        self.embeddings_computed += 1
+        track.last_identified = index
+        track.person = match_person(embedding, self.people or [])
+
+
+def match_person(embedding: np.ndarray, people: list[np.ndarray]) -> int | None:
+    """Index of the nearest person within ``MATCH_DISTANCE``, or None."""
+    if not people:
+        return None
+    distances = [float(np.linalg.norm(embedding - p)) for p in people]
+    best = int(np.argmin(distances))
+    return best if distances[best] < MATCH_DISTANCE else None
+
+
+def sample_rate(duration: float | None, per_second: float = 2.0, at_most: int = 40) -> float:
+    """Frames per second to sample: ``per_second``, fewer for long videos (``at_most`` in all)."""
+    if not duration or duration <= 0:
+        return per_second
+    return min(per_second, at_most / duration)
+
+
+class Progress:
+    """Calls ``callback`` with the share done (0..1), at most every ``step``."""
+
+    def __init__(self, callback: Callable[[float], None] | None, total: int | None) -> None:
+        self.callback = callback
+        self.total = total
+        self._last = -1.0
+
+    def frame(self, done: int, *, share: float = 0.98, step: float = 0.02) -> None:
+        if self.callback is None or not self.total:
+            return
+        value = min(share, share * done / self.total)
+        if value - self._last >= step:
+            self._last = value
+            self.callback(value)
+
+    def done(self) -> None:
+        if self.callback is not None:
+            self.callback(1.0)
