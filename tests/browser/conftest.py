@@ -34,8 +34,7 @@ from typing import Any
 
 import nbformat
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+from playwright import sync_api
 
 CHROMIUM = Path(os.environ.get("MIO_NB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

@@ -67,6 +67,13 @@ class Face:
     def center(self) -> tuple[float, float]:
         return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
 
+    @property
+    def extent(self) -> float:
+        """The face's size from its landmarks (root mean square distance from their centre):
+        smoother from frame to frame than the detector's box, which comes in steps."""
+        pts = self.landmarks
+        return float(np.sqrt(((pts - pts.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
     def keypoints(self) -> np.ndarray:
         """The API's 5 keypoints (shape (5, 2)), in original pixels."""
         return api_keypoints(self.landmarks)

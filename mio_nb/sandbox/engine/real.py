@@ -235,9 +235,9 @@ class RealEngine:
             clearly larger (no flicker between two faces of about the same size)."""
             if not tracks:
                 return []
-            largest = max(tracks, key=lambda t: t.face.area)
+            largest = max(tracks, key=lambda t: t.face.extent)
             previous = next((t for t in tracks if chosen and t.id == chosen[0]), None)
-            if previous is not None and previous.face.area * 1.25 >= largest.face.area:
+            if previous is not None and previous.face.extent * 1.15 >= largest.face.extent:
                 largest = previous
             chosen[:] = [largest.id]
             return [(largest, source)]

@@ -131,6 +131,22 @@ def _odd(value: float) -> int:
     return v if v % 2 else v + 1
 
 
+def _smooth(image: np.ndarray, size: float) -> np.ndarray:
+    """A Gaussian blur of about ``size`` pixels; big blurs run on a smaller copy (the result is
+    smooth anyway), which keeps faces in big photos fast."""
+    if size <= 31:
+        return cv2.GaussianBlur(image, (_odd(size), _odd(size)), 0)
+    height, width = image.shape[:2]
+    scale = 31.0 / size
+    small = cv2.resize(
+        image,
+        (max(1, round(width * scale)), max(1, round(height * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
+    small = cv2.GaussianBlur(small, (31, 31), 0)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def swap_face(
     frame: np.ndarray,
     target: np.ndarray,
@@ -165,9 +181,8 @@ def swap_face(
 
     # Colour: target lighting, new-face detail.
     target_f = roi.astype(np.float32)
-    k = _odd(eye_distance * 0.6)
-    blur_t = cv2.GaussianBlur(target_f, (k, k), 0)
-    blur_w = cv2.GaussianBlur(warped, (k, k), 0)
+    blur_t = _smooth(target_f, eye_distance * 0.6)
+    blur_w = _smooth(warped, eye_distance * 0.6)
     corrected = warped * (blur_t / np.maximum(blur_w, 1.0))
     np.clip(corrected, 0, 255, out=corrected)
 
@@ -183,10 +198,8 @@ def swap_face(
                 cv2.NORMAL_CLONE,
             )
             # Soften the seam a little more than Poisson alone does.
-            f = _odd(eye_distance * 0.12)
-            alpha = cv2.GaussianBlur(mask, (f, f), 0).astype(np.float32)[..., None] / 255.0
+            alpha = _smooth(mask, eye_distance * 0.12).astype(np.float32)[..., None] / 255.0
             roi[...] = (cloned * alpha + target_f * (1.0 - alpha)).astype(np.uint8)
             return
-    f = _odd(eye_distance * 0.25)
-    alpha = cv2.GaussianBlur(mask, (f, f), 0).astype(np.float32)[..., None] / 255.0
+    alpha = _smooth(mask, eye_distance * 0.25).astype(np.float32)[..., None] / 255.0
     roi[...] = (corrected * alpha + target_f * (1.0 - alpha) + 0.5).astype(np.uint8)

@@ -9,6 +9,7 @@ only when a track starts and every second or so after, to tell people apart.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,8 +142,13 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # Already failing: do not let ffmpeg's complaint hide the first error.
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -169,21 +175,14 @@ class Track:
     smoothed: np.ndarray | None = field(default=None, repr=False)
 
     def follow(self, detector: Detector, gray: np.ndarray) -> None:
-        """Re-fit the landmarks around the last position and move the box with them."""
+        """Re-fit the landmarks around the last position and move the box with them (moved,
+        not resized: resizing from the landmarks feeds back into the next fit and drifts;
+        the next detection sets the size again)."""
         old = self.face.landmarks
         new = detector.landmarks(gray, self.face.box)
-        s_old, s_new = _spread(old), _spread(new)
-        if s_old <= 0 or s_new <= 0:
-            return
-        c_old, c_new = old.mean(axis=0), new.mean(axis=0)
+        dx, dy = new.mean(axis=0) - old.mean(axis=0)
         x0, y0, x1, y1 = self.face.box
-        k = s_new / s_old
-        box = (
-            c_new[0] + (x0 - c_old[0]) * k,
-            c_new[1] + (y0 - c_old[1]) * k,
-            c_new[0] + (x1 - c_old[0]) * k,
-            c_new[1] + (y1 - c_old[1]) * k,
-        )
+        box = (x0 + float(dx), y0 + float(dy), x1 + float(dx), y1 + float(dy))
         self.face = Face(box, self.face.score, new, None)
 
     def stable_landmarks(self) -> np.ndarray:
@@ -241,8 +240,15 @@ class Tracker:
         unmatched = list(self.tracks)
         for face in sorted(faces, key=lambda f: -f.area):
             best = max(unmatched, key=lambda t: iou(t.face.box, face.box), default=None)
-            if best is not None and iou(best.face.box, face.box) > 0.3:
+            overlap = iou(best.face.box, face.box) if best is not None else 0.0
+            if best is not None and overlap > 0.3:
                 unmatched.remove(best)
+                if overlap > 0.6:
+                    # The detector's boxes come in steps of its scan grid: average with the
+                    # followed box so that landmarks do not jump on detection frames.
+                    best.follow(self.detector, gray)
+                    box = tuple((a + b) / 2 for a, b in zip(best.face.box, face.box, strict=True))
+                    face = Face(box, face.score, self.detector.landmarks(gray, box))  # type: ignore[arg-type]
                 best.face = face
                 kept.append(best)
             else:
