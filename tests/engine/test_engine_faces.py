@@ -23,9 +23,9 @@ def test_group_photo_face_count_and_order(engine, count: int) -> None:
     parts = engine.get_faces(samples.group_photo(count))
     assert len(parts) == count
     centers = [_center(p) for p in parts]
-    # Left to right, then top to bottom: columns by x, within a column by y.
+    # Reading order: rows top to bottom, left to right within a row (the photo's tile order).
     for (ax, ay), (bx, by) in itertools.pairwise(centers):
-        assert ax < bx - 50 or (abs(ax - bx) <= 50 and ay < by)
+        assert ay < by - 50 or (abs(ay - by) <= 50 and ax < bx)
     # Numbering is stable: the same image gives the same boxes in the same order.
     again = engine.get_faces(samples.group_photo(count))
     assert [p.record["box"] for p in again] == [p.record["box"] for p in parts]

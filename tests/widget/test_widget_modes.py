@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import Frontend
+from widget_testkit import Frontend
 
 from mio_nb import samples
 from mio_nb.errors import TaskTimeoutError, error_for

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Frontend, wait_for
+from widget_testkit import Frontend, wait_for
 
 from mio_nb import samples
 from mio_nb.widget import FaceSwapWidget

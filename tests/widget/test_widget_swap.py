@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Frontend, wait_for
+from widget_testkit import Frontend, wait_for
 
 from mio_nb import ImageResult, VideoResult, samples
 from mio_nb.client import Client
-from mio_nb.errors import NetworkError
+from mio_nb.errors import (
+    InsufficientCreditsError,
+    NetworkError,
+    RateLimitError,
+    TaskTimeoutError,
+)
 from mio_nb.sandbox import Faults, Sandbox
+from mio_nb.transport import RetryConfig
 from mio_nb.widget import FaceSwapWidget
 
 
@@ -124,25 +130,28 @@ def test_stop_then_resume_the_same_task(sandbox: Sandbox, client: Client):
 
 
 @pytest.mark.parametrize(
-    ("faults", "sentence"),
+    ("faults", "error", "sentence"),
     [
-        (Faults(credits=0), "Your MioCreate account is out of credits"),
-        (Faults(rate_limit_per_minute=3), "Too many requests right now: wait a minute"),
+        (Faults(credits=0), InsufficientCreditsError, "Your MioCreate account is out of credits"),
+        (Faults(rate_limit_per_minute=1), RateLimitError, "Too many requests right now"),
     ],
     ids=["801-credits", "802-rate-limit"],
 )
 def test_account_errors_read_as_sentences_and_the_widget_stays_usable(
-    sandbox: Sandbox, client: Client, faults: Faults, sentence: str
+    sandbox: Sandbox, tmp_path, faults: Faults, error: type, sentence: str
 ):
+    # The client waits out 802 for up to rate_limit_wait seconds: keep that short here.
+    client = Client.for_sandbox(
+        sandbox, output_dir=tmp_path / "out", progress=False, retry=RetryConfig(rate_limit_wait=0.5)
+    )
     widget = FaceSwapWidget(client=client)
     try:
         widget.load_main(samples.grace_hopper()).result(timeout=120)
         widget.add_faces(samples.astronaut())
         sandbox.set_faults(faults)
-        with pytest.raises(Exception) as info:
+        with pytest.raises(error):
             widget.swap().result(timeout=300)
         assert widget.error.startswith(sentence), widget.error
-        assert info.value.code in (801, 802)
         assert widget.busy == {}
         sandbox.set_faults(Faults())
         assert isinstance(widget.swap().result(timeout=300), ImageResult)
@@ -150,6 +159,7 @@ def test_account_errors_read_as_sentences_and_the_widget_stays_usable(
     finally:
         sandbox.set_faults(Faults())
         widget.close()
+        client.close()
 
 
 def test_several_faces_in_a_new_face_is_603(widget: FaceSwapWidget):
@@ -163,7 +173,9 @@ def test_several_faces_in_a_new_face_is_603(widget: FaceSwapWidget):
 
 def test_unreachable_api_reads_as_a_network_error(tmp_path):
     with Sandbox(port=0, engine="instant") as sb:
-        client = Client.for_sandbox(sb, output_dir=tmp_path / "out", progress=False)
+        client = Client.for_sandbox(
+            sb, output_dir=tmp_path / "out", progress=False, retry=RetryConfig(retries=1)
+        )
     # The server is gone now: every request fails to connect.
     widget = FaceSwapWidget(client=client)
     try:
@@ -180,3 +192,27 @@ def test_swap_without_pairs_says_so(widget: FaceSwapWidget, front: Frontend):
     widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
     front.send({"type": "swap"})
     assert widget.error == "No pairs: pair a detected face with a new face first."
+
+
+def test_a_timeout_says_press_resume_and_resume_finishes_the_same_task(
+    sandbox: Sandbox, client: Client
+):
+    widget = FaceSwapWidget(client=client, timeout=0.5)
+    try:
+        widget.load_main(samples.grace_hopper()).result(timeout=120)
+        widget.add_faces(samples.astronaut())
+        sandbox.set_faults(Faults(task_seconds=2.0))
+        with pytest.raises(TaskTimeoutError):
+            widget.swap().result(timeout=60)
+        task_id = widget.stopped["task_id"]
+        assert widget.stopped == {"what": "swap", "task_id": task_id}
+        assert widget.error == (
+            f"Task {task_id} did not finish in time; it keeps running on the server: press "
+            "Resume to keep waiting for it."
+        )
+        widget.timeout = None
+        result = widget.resume().result(timeout=120)
+        assert result.task_id == task_id and widget.error == "" and widget.stopped == {}
+    finally:
+        sandbox.set_faults(Faults())
+        widget.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Frontend, wait_for
+from widget_testkit import Frontend, wait_for
 
 from mio_nb import samples
 from mio_nb.formats import MAX_UPLOAD_BYTES

@@ -196,17 +196,17 @@ def get_detector() -> Detector:
 
 
 def sort_faces(faces: list[Face]) -> list[Face]:
-    """Faces left to right, then top to bottom: faces whose centres are within half a face width
-    of each other share a column, columns go left to right, faces in a column top to bottom.
-    Stable numbering for the same image."""
-    columns: list[list[Face]] = []
-    for face in sorted(faces, key=lambda f: f.center[0]):
-        if columns:
-            column = columns[-1]
-            column_x = sum(f.center[0] for f in column) / len(column)
-            column_w = sum(f.width for f in column) / len(column)
-            if abs(face.center[0] - column_x) < 0.5 * max(column_w, face.width):
-                column.append(face)
+    """Faces in reading order: faces whose centres are within half a face height of each other
+    share a row, rows go top to bottom, faces in a row left to right. Stable numbering for the
+    same image, and the order a person counts the faces of a group photo in."""
+    rows: list[list[Face]] = []
+    for face in sorted(faces, key=lambda f: f.center[1]):
+        if rows:
+            row = rows[-1]
+            row_y = sum(f.center[1] for f in row) / len(row)
+            row_h = sum(f.height for f in row) / len(row)
+            if abs(face.center[1] - row_y) < 0.5 * max(row_h, face.height):
+                row.append(face)
                 continue
-        columns.append([face])
-    return [face for column in columns for face in sorted(column, key=lambda f: f.center[1])]
+        rows.append([face])
+    return [face for row in rows for face in sorted(row, key=lambda f: f.center[0])]

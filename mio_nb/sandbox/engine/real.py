@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import imageio_ffmpeg  # noqa: F401  (videos; imported here so that a missing one shows early)
 import numpy as np
 from PIL import Image
 
@@ -28,9 +29,7 @@ from mio_nb.sandbox.engine.detect import (
 )
 from mio_nb.sandbox.engine.swap import Source, prepare_source, swap_face
 from mio_nb.sandbox.engine.video import (
-    Progress as FrameProgress,
-)
-from mio_nb.sandbox.engine.video import (
+    FrameProgress,
     Tracker,
     VideoReader,
     VideoWriter,

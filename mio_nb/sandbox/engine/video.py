@@ -279,7 +279,7 @@ def sample_rate(duration: float | None, per_second: float = 2.0, at_most: int = 
     return min(per_second, at_most / duration)
 
 
-class Progress:
+class FrameProgress:
     """Calls ``callback`` with the share done (0..1), at most every ``step``."""
 
     def __init__(self, callback: Callable[[float], None] | None, total: int | None) -> None:
