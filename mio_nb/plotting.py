@@ -2,7 +2,8 @@
 
 Uses matplotlib's object API (``matplotlib.figure.Figure`` on the Agg canvas), never pyplot, so it
 works headless, in threads and without touching the notebook's global figure state.
-``draw_face(crop, face.kps, face.index)`` -> PNG bytes is what the widget shows.
+``render_face(crop, face.kps, number)`` -> RGBA image is what the widget shows (faces are
+numbered from 1 on screen: ``faces[0]`` is badge 1).
 """
 
 from __future__ import annotations
@@ -59,20 +60,23 @@ def _draw(
     ax: Any,
     img: Image.Image,
     points: Sequence[tuple[float, float]],
-    index: int,
+    number: int,
     marker: float = 45.0,
 ) -> None:
+    """Draw ``img`` with its keypoints and the badge ``number`` on ``ax``."""
     w, h = img.size
-    ax.imshow(img, interpolation="bilinear")
+    ax.imshow(img, interpolation="nearest")
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.set_axis_off()
-    for (x, y), color in zip(points, KP_COLORS, strict=False):
-        ax.scatter([x], [y], s=marker, c=color, edgecolors="white", linewidths=1.0, zorder=3)
+    if points:
+        xs, ys = zip(*points, strict=True)
+        colors = list(KP_COLORS[: len(points)])
+        ax.scatter(xs, ys, s=marker, c=colors, edgecolors="white", linewidths=1.0, zorder=3)
     ax.text(
         0.04,
         0.96,
-        str(index),
+        str(number),
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -98,23 +102,37 @@ def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
     return buf.getvalue()
 
 
-def draw_face(face_image: Any, kps: Any, index: int, *, max_side: int = 256) -> bytes:
-    """PNG bytes of a face crop with its five keypoints and its number ``index``.
+def render_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) -> Image.Image:
+    """An RGBA image of a face crop with its five keypoints and the badge ``number``.
 
     ``face_image``: PIL image, encoded bytes or a path; ``kps``: the API's
-    ``{"1": {"x": .., "y": ..}, ...}`` (crop pixels) or ``[(x, y), ...]``. Small crops are
-    scaled up to ``max_side`` pixels so the number stays legible.
+    ``{"1": {"x": .., "y": ..}, ...}`` (crop pixels) or ``[(x, y), ...]``. The crop is scaled
+    to ``max_side`` pixels (up for small crops, so the number stays legible) by Pillow before
+    drawing, so matplotlib draws it pixel for pixel.
     """
     from matplotlib.figure import Figure
+    from PIL import Image
 
     img = _image(face_image)
     w, h = img.size
-    scale = max(1.0, max_side / max(w, h)) if max(w, h) < max_side else max_side / max(w, h)
+    scale = max_side / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    shown = img.resize(size, Image.Resampling.BILINEAR) if size != img.size else img
+    points = [(x * size[0] / w, y * size[1] / h) for x, y in keypoints(kps)]
     dpi = 100
-    fig = Figure(figsize=(w * scale / dpi, h * scale / dpi), dpi=dpi)
+    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
-    _draw(ax, img, keypoints(kps), index)
-    return figure_png(fig)
+    _draw(ax, shown, points, number)
+    canvas = _canvas(fig).canvas
+    canvas.draw()
+    return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+
+
+def draw_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) -> bytes:
+    """PNG bytes of :func:`render_face`: a face crop with its keypoints and badge ``number``."""
+    buf = io.BytesIO()
+    render_face(face_image, kps, number, max_side=max_side).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
 
 
 def plot_faces(faces: Iterable[Face], *, columns: int | None = None, size: float = 2.2) -> Figure:
@@ -133,7 +151,8 @@ def plot_faces(faces: Iterable[Face], *, columns: int | None = None, size: float
             ax.set_axis_off()
             continue
         face = faces[i]
-        _draw(ax, face.image(), keypoints(face.kps), face.index)
+        # The badge is the number the widget shows ("Detected face 1"); the title is the index.
+        _draw(ax, face.image(), keypoints(face.kps), face.index + 1)
         ax.set_title(f"faces[{face.index}]", fontsize=9)
     if not faces:
         fig.text(0.5, 0.5, "no faces", ha="center", va="center")

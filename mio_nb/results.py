@@ -131,10 +131,10 @@ class Face:
             return img
 
     def png(self) -> bytes:
-        """The crop with its keypoints and number drawn (see :func:`mio_nb.plotting.draw_face`)."""
+        """The crop with its keypoints and its on-screen number (``index + 1``) drawn."""
         from .plotting import draw_face
 
-        return draw_face(self.image(), self.kps, self.index)
+        return draw_face(self.image(), self.kps, self.index + 1)
 
     def _repr_png_(self) -> bytes | None:
         return self.png() if self.path is not None else None

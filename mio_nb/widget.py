@@ -799,14 +799,14 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 self.status = f"Found {n} face{'s' if n != 1 else ''} in {self.main.get('name')}."
             self._auto_pair()
         self._set_busy("detect", "drawing", self.status)
-        from .plotting import draw_face
+        from .plotting import render_face
 
         def draw(face: Any) -> None:
             if rev != self._rev:
                 return
             number = face.index + 1
-            png = draw_face(face.image(), face.kps, number, max_side=FACE_SIDE)
-            self._publish(f"face-{rev}-{number}", "image/webp", _webp(png, FACE_SIDE))
+            drawn = render_face(face.image(), face.kps, number, max_side=FACE_SIDE)
+            self._publish(f"face-{rev}-{number}", "image/webp", _webp(drawn, FACE_SIDE))
 
         # Two threads: matplotlib's Agg drawing and PNG compression release the GIL often
         # enough to cut the gallery's time by about a third on two cores.
