@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +59,17 @@ def keypoints(kps: Any) -> list[tuple[float, float]]:
 
 def _draw(
     ax: Any,
-    img: Image.Image,
+    img: Image.Image | None,
     points: Sequence[tuple[float, float]],
     number: int,
+    size: tuple[int, int] | None = None,
     marker: float = 45.0,
 ) -> None:
-    """Draw ``img`` with its keypoints and the badge ``number`` on ``ax``."""
-    w, h = img.size
-    ax.imshow(img, interpolation="nearest")
+    """Draw ``img`` (if given) with its keypoints and the badge ``number`` on ``ax``, in the
+    pixel coordinates of an image of ``size`` (default: ``img.size``)."""
+    w, h = size or img.size  # type: ignore[union-attr]
+    if img is not None:
+        ax.imshow(img, interpolation="nearest")
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.set_axis_off()
@@ -110,7 +114,6 @@ def render_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) 
     to ``max_side`` pixels (up for small crops, so the number stays legible) by Pillow before
     drawing, so matplotlib draws it pixel for pixel.
     """
-    from matplotlib.figure import Figure
     from PIL import Image
 
     img = _image(face_image)
@@ -119,13 +122,33 @@ def render_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) 
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     shown = img.resize(size, Image.Resampling.BILINEAR) if size != img.size else img
     points = [(x * size[0] / w, y * size[1] / h) for x, y in keypoints(kps)]
-    dpi = 100
-    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
-    ax = fig.add_axes((0, 0, 1, 1))
-    _draw(ax, shown, points, number)
-    canvas = _canvas(fig).canvas
-    canvas.draw()
-    return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    # matplotlib draws the marks on a transparent canvas; Pillow lays them over the crop, which
+    # is faster than having matplotlib resample the crop itself.
+    fig, ax = _face_axes()
+    fig.set_size_inches(size[0] / fig.dpi, size[1] / fig.dpi)
+    for artist in [*ax.collections, *ax.texts]:
+        artist.remove()
+    _draw(ax, None, points, number, size=size)
+    fig.canvas.draw()
+    marks = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
+    return Image.alpha_composite(shown.convert("RGBA"), marks)
+
+
+_local = threading.local()
+
+
+def _face_axes() -> tuple[Figure, Any]:
+    """This thread's Figure and full-bleed Axes for :func:`render_face`, made once: creating
+    Axes costs more than drawing a face, and a gallery draws many."""
+    cached = getattr(_local, "face_axes", None)
+    if cached is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(dpi=100)
+        fig.patch.set_alpha(0.0)
+        _canvas(fig)
+        cached = _local.face_axes = (fig, fig.add_axes((0, 0, 1, 1)))
+    return cached
 
 
 def draw_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) -> bytes:
