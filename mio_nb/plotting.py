@@ -124,31 +124,42 @@ def render_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) 
     points = [(x * size[0] / w, y * size[1] / h) for x, y in keypoints(kps)]
     # matplotlib draws the marks on a transparent canvas; Pillow lays them over the crop, which
     # is faster than having matplotlib resample the crop itself.
-    fig, ax = _face_axes()
-    fig.set_size_inches(size[0] / fig.dpi, size[1] / fig.dpi)
-    for artist in [*ax.collections, *ax.texts]:
-        artist.remove()
-    _draw(ax, None, points, number, size=size)
-    fig.canvas.draw()
-    marks = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
-    return Image.alpha_composite(shown.convert("RGBA"), marks)
+    with _face_canvas_lock:
+        fig, ax = _face_axes()
+        fig.set_size_inches(size[0] / fig.dpi, size[1] / fig.dpi)
+        for artist in [*ax.collections, *ax.texts]:
+            artist.remove()
+        _draw(ax, None, points, number, size=size)
+        fig.canvas.draw()
+        marks = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
+        return Image.alpha_composite(shown.convert("RGBA"), marks)
 
 
-_local = threading.local()
+_face_canvas_lock = threading.Lock()
+_face_canvas: tuple[Figure, Any] | None = None
 
 
 def _face_axes() -> tuple[Figure, Any]:
-    """This thread's Figure and full-bleed Axes for :func:`render_face`, made once: creating
-    Axes costs more than drawing a face, and a gallery draws many."""
-    cached = getattr(_local, "face_axes", None)
-    if cached is None:
+    """The Figure and full-bleed Axes of :func:`render_face`, made once per process: making
+    Axes (and the first text layout) costs far more than drawing a face, and a gallery draws
+    many. Callers hold ``_face_canvas_lock``."""
+    global _face_canvas
+    if _face_canvas is None:
         from matplotlib.figure import Figure
 
         fig = Figure(dpi=100)
         fig.patch.set_alpha(0.0)
         _canvas(fig)
-        cached = _local.face_axes = (fig, fig.add_axes((0, 0, 1, 1)))
-    return cached
+        _face_canvas = (fig, fig.add_axes((0, 0, 1, 1)))
+    return _face_canvas
+
+
+def warm_up() -> None:
+    """Do the one-time work of drawing faces now (fonts, canvas), e.g. while a widget waits
+    for its first file, so that the first gallery appears at full speed."""
+    from PIL import Image
+
+    render_face(Image.new("RGB", (8, 8)), {}, 0, max_side=8)
 
 
 def draw_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) -> bytes:

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +54,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .formats import MAX_UPLOAD_BYTES, sniff_file
+from .plotting import render_face, warm_up
 from .transfer import (
     MEDIA_CHUNK_BYTES,
     ReceivedFile,
@@ -317,6 +318,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
         self._receiver = UploadReceiver(self._folder / "uploads", self.max_upload_bytes)
         self._worker = _Worker()
+        # Fonts and the drawing canvas load while the user picks a file, not after detection.
+        self._worker.submit(warm_up)
         self._jobs: list[Future] = []
         self._job_start = time.monotonic()
         self._stop = threading.Event()
@@ -799,7 +802,6 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 self.status = f"Found {n} face{'s' if n != 1 else ''} in {self.main.get('name')}."
             self._auto_pair()
         self._set_busy("detect", "drawing", self.status)
-        from .plotting import render_face
 
         def draw(face: Any) -> None:
             if rev != self._rev:
@@ -808,10 +810,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
             drawn = render_face(face.image(), face.kps, number, max_side=FACE_SIDE)
             self._publish(f"face-{rev}-{number}", "image/webp", _webp(drawn, FACE_SIDE))
 
-        # Two threads: matplotlib's Agg drawing and PNG compression release the GIL often
-        # enough to cut the gallery's time by about a third on two cores.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mio-nb-draw") as pool:
-            list(pool.map(draw, faceset.faces))
+        for face in faceset.faces:
+            draw(face)
         if rev != self._rev:
             return None
         return faceset

@@ -76,8 +76,9 @@ class Engine(Protocol):
     name: str
 
     def get_faces(self, main: Path) -> list[FacePart]:
-        """One part per face of an image (left to right, then top to bottom), or one per person
-        of a video. Raises EngineError 602 when there is no face, 701 when unreadable."""
+        """One part per face of an image (in reading order: rows top to bottom, left to right
+        in a row), or one per person of a video. Raises EngineError 602 when there is no face,
+        701 when unreadable."""
         ...
 
     def swap(
