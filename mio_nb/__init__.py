@@ -1,7 +1,8 @@
 """mio-nb: face swapping in notebooks with the MioCreate Face Swap API.
 
 >>> from mio_nb import Client
->>> client = Client()                       # or Client.for_sandbox(mio_nb.sandbox.shared_sandbox())
+>>> client = Client()                       # the real API (MIOCREATE_TOKEN, ...)
+>>> client = mio_nb.connect()               # the real API, else the local sandbox
 >>> client.swap_image("photo.jpg", "me.jpg")
 
 Names are imported lazily: ``import mio_nb`` stays fast and loads neither requests nor the sandbox.
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "Client": "mio_nb.client",
+    "connect": "mio_nb.backend",
     "Task": "mio_nb.tasks",
     "Asset": "mio_nb.results",
     "Face": "mio_nb.results",
@@ -80,10 +82,12 @@ __all__ = [
     "UnsupportedFormatError",
     "VideoResult",
     "__version__",
+    "connect",
     "draw_face",
 ]
 
 if TYPE_CHECKING:
+    from .backend import connect
     from .client import Client
     from .errors import (
         AuthError,
@@ -115,7 +119,13 @@ if TYPE_CHECKING:
     from .widget import FaceSwapWidget
 
 
+#: Submodules reachable as attributes (``mio_nb.samples.grace_hopper()``) without an import.
+_SUBMODULES = ("samples",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mio_nb.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mio_nb' has no attribute {name!r}")
@@ -125,4 +135,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

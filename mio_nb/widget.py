@@ -30,12 +30,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import anywidget
 import traitlets
 
 from . import protocol
+from .backend import NO_SANDBOX_NOTICE, resolve_backend
 from .errors import (
     AuthError,
     FilePolicyError,
@@ -69,13 +69,6 @@ from .transfer import (
 log = logging.getLogger("mio_nb.widget")
 
 _STATIC = Path(__file__).parent / "static"
-
-SANDBOX_NOTICE = "Sandbox: results are made locally; set MIOCREATE_TOKEN for the real API."
-NO_SANDBOX_NOTICE = (
-    "No MioCreate credentials were found and the local sandbox is not installed. Set "
-    "MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET) and create the widget "
-    'again, or install the sandbox to try it offline: pip install "mio-nb[sandbox]".'
-)
 
 #: Longest side of the pictures sent to the browser (the result itself is sent whole).
 FACE_SIDE = 256
@@ -182,26 +175,8 @@ def explain(error: BaseException, during: str = "swap") -> str:
 
 def _resolve_client(client: Any) -> tuple[Any, str, str]:
     """(client, mode, notice): the given client, one from credentials, or the shared sandbox."""
-    if client is not None:
-        # A client of a server on this machine is a sandbox (the real API is never local).
-        host = urlsplit(str(getattr(client, "base_url", ""))).hostname or ""
-        if host in ("127.0.0.1", "localhost", "::1"):
-            return client, "sandbox", SANDBOX_NOTICE
-        return client, "api", ""
-    from .client import Client
-
-    try:
-        return Client(), "api", ""
-    except MissingCredentialsError:
-        pass
-    try:
-        from .sandbox import shared_sandbox
-
-        sandbox = shared_sandbox()
-    except ImportError as e:
-        log.info("No sandbox: %s", e)
-        return None, "unavailable", NO_SANDBOX_NOTICE
-    return Client.for_sandbox(sandbox), "sandbox", SANDBOX_NOTICE
+    backend = resolve_backend(client)
+    return backend.client, backend.mode, backend.notice
 
 
 def _label(i: int) -> str:

@@ -8,8 +8,9 @@ import pytest
 from widget_testkit import Frontend
 
 from mio_nb import samples
+from mio_nb.backend import NO_SANDBOX_NOTICE, SANDBOX_NOTICE
 from mio_nb.errors import TaskTimeoutError, error_for
-from mio_nb.widget import NO_SANDBOX_NOTICE, SANDBOX_NOTICE, FaceSwapWidget, explain
+from mio_nb.widget import FaceSwapWidget, explain
 
 
 def test_no_credentials_means_the_shared_sandbox_said_plainly(

@@ -1,0 +1,90 @@
+"""Choosing the server: credentials -> the real API, none -> the local sandbox, and saying so."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mio_nb
+from mio_nb.backend import SANDBOX_NOTICE, resolve_backend
+from mio_nb.sandbox import Sandbox
+
+CREDENTIAL_VARS = (
+    "MIOCREATE_TOKEN",
+    "MIOCREATE_CLIENT_ID",
+    "MIOCREATE_CLIENT_SECRET",
+    "MIOCREATE_TOKEN_URL",
+    "MIOCREATE_BASE_URL",
+)
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CREDENTIAL_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_token_in_the_environment_selects_that_server(
+    sb: Sandbox, no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    remote_looking = "http://api.example.invalid"
+    monkeypatch.setenv("MIOCREATE_TOKEN", sb.token)
+    monkeypatch.setenv("MIOCREATE_BASE_URL", remote_looking)
+    backend = resolve_backend(output_dir=tmp_path)
+    assert backend.mode == "api" and backend.client is not None
+    assert backend.client.base_url == remote_looking
+    assert backend.banner == f"MioCreate API at {remote_looking}."
+    assert sb.token not in backend.banner and sb.token not in repr(backend)
+
+
+def test_connect_prints_which_server_and_the_client_works(
+    sb: Sandbox, no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIOCREATE_TOKEN", sb.token)
+    monkeypatch.setenv("MIOCREATE_BASE_URL", sb.base_url)
+    out = io.StringIO()
+    client = mio_nb.connect(stream=out, output_dir=tmp_path, progress=False)
+    # A server on this machine is a sandbox, whatever the credentials.
+    assert out.getvalue().startswith(f"Sandbox at {sb.base_url}: results are made locally")
+    assert client.upload(mio_nb.samples.grace_hopper()).kind == "image"
+    assert sb.token not in out.getvalue()
+
+
+def test_no_credentials_fall_back_to_the_shared_sandbox(
+    no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIO_NB_SANDBOX_DIR", str(tmp_path / "shared"))
+    backend = resolve_backend(output_dir=tmp_path / "out")
+    assert backend.mode == "sandbox" and backend.notice == SANDBOX_NOTICE
+    assert backend.client is not None and backend.client.base_url.startswith("http://127.0.0.1:")
+
+
+def test_without_credentials_or_sandbox_connect_says_how_to_get_either(tmp_path: Path) -> None:
+    # A real interpreter in which the sandbox package cannot be imported, as in a core install.
+    code = (
+        "import sys; sys.modules['mio_nb.sandbox'] = None\n"
+        "import mio_nb\n"
+        "from mio_nb.backend import resolve_backend\n"
+        "b = resolve_backend()\n"
+        "print(b.mode); print(b.notice)\n"
+        "try:\n"
+        "    mio_nb.connect()\n"
+        "except mio_nb.MissingCredentialsError as e:\n"
+        "    print('raised:', str(e).replace(chr(10), ' '))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    env["HOME"] = str(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "unavailable"
+    assert "MIOCREATE_TOKEN" in lines[1] and 'pip install "mio-nb[sandbox]"' in lines[1]
+    assert lines[2].startswith("raised:") and "No MioCreate credentials" in lines[2]
+    assert "mio-nb[sandbox]" in lines[2]
