@@ -224,7 +224,8 @@ class Task:
                         task_id=self.id,
                     )
                 if progress and self._client.progress and elapsed > 1.0:
-                    bar = bar or self._progress_bar()
+                    if bar is None:
+                        bar = self._progress_bar()
                     bar.set_description_str(
                         f"Task {self.id}: {_STATUS_NAMES.get(self.status, self.status)}"
                     )
