@@ -107,19 +107,20 @@ class FaultState:
         f = self.faults
         return f.latency if f.latency and f.applies_to(path, is_api=is_api) else 0.0
 
-    def allow_request(self) -> bool:
-        """Count one API request in the sliding minute; False when over the rate limit."""
+    def allow_request(self) -> float | None:
+        """Count one API request in the sliding minute: None when it is allowed, else the
+        seconds until the window has room again (over the rate limit: answer 802)."""
         with self._lock:
             limit = self.faults.rate_limit_per_minute
             if limit is None:
-                return True
+                return None
             now = time.monotonic()
             while self._window and now - self._window[0] >= 60.0:
                 self._window.popleft()
             if len(self._window) >= limit:
-                return False
+                return 60.0 - (now - self._window[0])
             self._window.append(now)
-            return True
+            return None
 
     def take_credit(self) -> bool:
         """Spend one credit for a new task; False when none is left."""

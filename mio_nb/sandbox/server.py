@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -77,6 +78,8 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
     timeout = 300
     server_version = "mio-nb-sandbox"
     server: SandboxHTTPServer
+    #: Extra headers for the next JSON answer (e.g. Retry-After with an 802).
+    _json_headers: dict[str, str] | None = None
 
     # -- plumbing --------------------------------------------------------------------------
     def setup(self) -> None:
@@ -154,7 +157,8 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-        self._send(status, json.dumps(payload).encode(), "application/json")
+        headers, self._json_headers = self._json_headers, None
+        self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send_xml(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
         body = (
@@ -248,7 +252,9 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
                 self.close_connection = True
                 return 200, envelope(Code.BAD_PARAMETER, "Request parameter error: body too large")
             raw = body
-        if path in API_PATHS and not self.server.faults.allow_request():
+        if path in API_PATHS and (wait := self.server.faults.allow_request()) is not None:
+            # As rate limiters commonly do, say when to come back (whole seconds, rounded up).
+            self._json_headers = {"Retry-After": str(max(1, math.ceil(wait)))}
             return 200, envelope(Code.RATE_LIMITED)
         status, payload, _created = self.server.api.handle(
             self.command, path, query, self.headers.get("Authorization"), raw, self._base_url()

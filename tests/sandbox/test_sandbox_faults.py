@@ -119,7 +119,10 @@ def test_rate_limit_802(fresh: Sandbox) -> None:
     r = upload_url(api)
     assert r.status_code == 200
     assert r.json() == {"code": 802, "message": "Not enough requests", "data": None}
+    # It says when the sliding minute has room again, so clients can pace themselves exactly.
+    assert 55 <= int(r.headers["Retry-After"]) <= 60
     fresh.set_faults()
+    assert "Retry-After" not in upload_url(api).headers
     assert upload_url(api).json()["code"] == 200
 
 
