@@ -1,7 +1,8 @@
 """The ``mio-nb`` command line. Subcommands register themselves in ``SUBCOMMANDS``.
 
 ``mio-nb sandbox [--host 127.0.0.1] [--port N] [--data-dir D] [--token T] [--engine real|instant]``
-serves the local sandbox API until Ctrl-C.
+serves the local sandbox API until Ctrl-C; the client's subcommands (swap, faces, batch, history,
+resume) live in :mod:`mio_nb.commands`.
 """
 
 from __future__ import annotations
@@ -49,10 +50,14 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=("real", "instant"), default="real")
     parser.add_argument("--workers", type=int, default=4, help="task worker threads")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    faults = parser.add_argument_group("fault injection (for tests and benchmarks; off by default)")
+    faults.add_argument("--rate-limit-per-minute", type=int, help="answer 802 past N requests/min")
+    faults.add_argument("--credits", type=int, help="answer 801 once N tasks were created")
+    faults.add_argument("--task-seconds", type=float, default=0.0, help="every task takes T s")
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from mio_nb.sandbox import Sandbox, default_data_dir
+    from mio_nb.sandbox import Faults, Sandbox, default_data_dir
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -66,6 +71,11 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             engine=args.engine,
             host=args.host,
             workers=args.workers,
+            faults=Faults(
+                rate_limit_per_minute=args.rate_limit_per_minute,
+                credits=args.credits,
+                task_seconds=args.task_seconds,
+            ),
         )
     except ImportError as exc:
         print(f"mio-nb sandbox: {exc}", file=sys.stderr)
@@ -94,8 +104,13 @@ subcommand("sandbox", "serve the local MioCreate-compatible sandbox API")(_run_s
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import commands  # registers swap, faces, batch, history, resume
+
     parser = argparse.ArgumentParser(
-        prog="mio-nb", description="Face swapping with the MioCreate Face Swap API."
+        prog="mio-nb",
+        description="Face swapping with the MioCreate Face Swap API.",
+        epilog=commands.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (add_arguments, run, help_text) in SUBCOMMANDS.items():
@@ -116,4 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m mio_nb.cli``: use the importable module, whose SUBCOMMANDS the other
+    # modules register into, not this ``__main__`` copy of it.
+    from mio_nb.cli import main as _main
+
+    sys.exit(_main())

@@ -13,9 +13,11 @@ kernel restarts: ``client.task(task_id).wait()`` picks a task up again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,7 @@ from .transport import RetryConfig, Transport
 from .uploads import Prepared, Source, looks_like_key, prepare, require_kind, upload_source
 
 if TYPE_CHECKING:
+    from .batch import BatchRecord
     from .sandbox import Sandbox
 
 log = logging.getLogger("mio_nb.client")
@@ -84,6 +87,7 @@ class Client:
         self.journal = Journal(self.output_dir / JOURNAL_NAME)
         self.wait_timeout = wait_timeout
         self.progress = progress
+        self._journal_tags = threading.local()
 
     # -- construction helpers ------------------------------------------------------------------
 
@@ -392,23 +396,55 @@ class Client:
         self, type: str, body: dict[str, Any], inputs: dict[str, Any], params: dict[str, Any]
     ) -> Task:
         path = TASK_TYPES[type][0]
+        job = getattr(self._journal_tags, "value", None)
         try:
             data = self._transport.call("POST", path, json=body, creates_task=True)
         except MioError as e:
             if e.task_may_exist:
-                self.journal.unconfirmed(type, self.base_url, inputs, params, e.message)
+                self.journal.unconfirmed(type, self.base_url, inputs, params, e.message, job)
             raise
         try:
             task_id = int(data["task_id"])
         except (TypeError, KeyError, ValueError):
-            self.journal.unconfirmed(type, self.base_url, inputs, params, "no task_id")
+            self.journal.unconfirmed(type, self.base_url, inputs, params, "no task_id", job)
             raise ServerError(
                 f"The server accepted the {type} task but sent no task id ({data!r}).",
                 task_may_exist=True,
             ) from None
-        self.journal.submitted(task_id, type, self.base_url, inputs, params)
+        self.journal.submitted(task_id, type, self.base_url, inputs, params, job)
         log.info("Submitted %s task %s", type, task_id)
         return Task(self, task_id, type, inputs)
+
+    @contextlib.contextmanager
+    def journal_tag(self, tag: str) -> Iterator[None]:
+        """Record ``tag`` in the journal with every task this thread submits inside the block;
+        ``client.journal.find_job(tag, client.base_url)`` finds them again (``batch`` tags each
+        job with a fingerprint of its inputs, so a second run pays for nothing twice)."""
+        previous = getattr(self._journal_tags, "value", None)
+        self._journal_tags.value = tag
+        try:
+            yield
+        finally:
+            self._journal_tags.value = previous
+
+    def batch(
+        self,
+        jobs: Iterable[Any],
+        *,
+        workers: int = 4,
+        hd: bool = False,
+        progress: bool = True,
+        timeout: float | None = None,
+    ) -> list[BatchRecord]:
+        """Swap many files: one :class:`~mio_nb.batch.BatchRecord` per job, in input order.
+
+        A job is ``(original, new_face)`` or ``(original, {face index: new_face})``. Jobs run on
+        ``workers`` threads; one job's error never stops the others; running the same jobs
+        again skips those done and waits for those already submitted (see :mod:`mio_nb.batch`).
+        """
+        from .batch import run_batch
+
+        return run_batch(self, jobs, workers=workers, hd=hd, progress=progress, timeout=timeout)
 
     def task(self, task_id: int) -> Task:
         """The task ``task_id`` (from the journal when known): ``client.task(id).wait()``."""
@@ -460,6 +496,11 @@ class Client:
 
     def _journal_failed(self, task: Task, error: MioError) -> None:
         self.journal.failed(task.id, self.base_url, error.code, error.message)
+
+    @property
+    def rate_limit_listeners(self) -> list[Callable[[float], None]]:
+        """Functions called with the wait each time the server answers 802 (rate limited)."""
+        return self._transport.rate_limit_listeners
 
     @property
     def request_count(self) -> int:

@@ -44,6 +44,8 @@ class JournalEntry:
     files: tuple[str, ...] = ()
     error: dict[str, Any] | None = None
     attempt: str | None = field(default=None, repr=False)
+    #: The tag the task was submitted under (``client.batch`` tags each job by its inputs).
+    job: str | None = field(default=None, repr=False)
 
     @property
     def when(self) -> str:
@@ -76,6 +78,7 @@ class Journal:
         server: str,
         inputs: dict[str, Any],
         params: dict[str, Any],
+        job: str | None = None,
     ) -> None:
         self._append(
             {
@@ -85,6 +88,7 @@ class Journal:
                 "server": server,
                 "inputs": inputs,
                 "params": params,
+                "job": job,
             }
         )
 
@@ -95,6 +99,7 @@ class Journal:
         inputs: dict[str, Any],
         params: dict[str, Any],
         message: str,
+        job: str | None = None,
     ) -> None:
         self._append(
             {
@@ -105,6 +110,7 @@ class Journal:
                 "inputs": inputs,
                 "params": params,
                 "error": {"message": message},
+                "job": job,
             }
         )
 
@@ -154,6 +160,7 @@ class Journal:
                     "params": ev.get("params") or {},
                     "error": ev.get("error"),
                     "attempt": ev.get("attempt"),
+                    "job": ev.get("job"),
                 }
                 continue
             key = (server, ev.get("task_id"))
@@ -167,6 +174,7 @@ class Journal:
                     "updated_at": ev.get("time", 0.0),
                     "inputs": ev.get("inputs") or {},
                     "params": ev.get("params") or {},
+                    "job": ev.get("job"),
                 }
                 continue
             row = rows.setdefault(
@@ -198,3 +206,7 @@ class Journal:
         if same:
             return same[-1]
         return matches[-1] if matches and server is None else None
+
+    def find_job(self, job: str, server: str) -> list[JournalEntry]:
+        """The entries submitted on ``server`` under the tag ``job``, oldest first."""
+        return [e for e in self.entries() if e.job == job and e.server == server]

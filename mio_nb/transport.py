@@ -261,6 +261,8 @@ class Transport:
         self.timeout = timeout
         self.storage_timeout = storage_timeout
         self.retry = retry or RetryConfig()
+        #: Called with the delay each time the server answers 802 (client.batch slows down).
+        self.rate_limit_listeners: list[Callable[[float], None]] = []
         agent = user_agent or f"mio-nb/{__version__} python-requests/{requests.__version__}"
 
         self.api = requests.Session()
@@ -354,6 +356,8 @@ class Transport:
                         http_status=resp.status_code,
                     )
                 log.info("Rate limited (802) on %s; waiting %.1f s.", path, delay)
+                for listener in self.rate_limit_listeners:
+                    listener(delay)
                 time.sleep(delay)
                 waited_for_limit += delay
                 continue

@@ -32,6 +32,7 @@ class Faults:
     only_paths: the paths the three shares (and latency) apply to; None means every API path.
         Storage requests are affected only when listed here, e.g. ``("/storage",)``.
     rate_limit_per_minute: code 802 once this many API requests were served in a sliding minute.
+    rate_limit_window: the length of that sliding "minute" in seconds (shorter in tests).
     credits: code 801 once this many tasks were created (counted from when the faults were set).
     token_ttl: every token, the static one too, expires this many seconds after issue (401).
     task_seconds: every task takes at least this long.
@@ -45,6 +46,7 @@ class Faults:
     fault_phase: Phase = "before"
     only_paths: tuple[str, ...] | None = None
     rate_limit_per_minute: int | None = None
+    rate_limit_window: float = 60.0
     credits: int | None = None
     token_ttl: float | None = None
     task_seconds: float = 0.0
@@ -115,10 +117,11 @@ class FaultState:
             if limit is None:
                 return None
             now = time.monotonic()
-            while self._window and now - self._window[0] >= 60.0:
+            window = self.faults.rate_limit_window
+            while self._window and now - self._window[0] >= window:
                 self._window.popleft()
             if len(self._window) >= limit:
-                return 60.0 - (now - self._window[0])
+                return window - (now - self._window[0])
             self._window.append(now)
             return None
 

@@ -1,0 +1,258 @@
+"""The client's subcommands of ``mio-nb``: swap, faces, batch, history, resume.
+
+Every one takes ``--base-url``/``--token`` (or MIOCREATE_* variables, as the client does) and,
+with no credentials, uses the local sandbox and says so on stderr. Exit codes (see EXIT_CODES)
+let scripts tell what happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cli import subcommand
+from .errors import AuthError, InsufficientCreditsError, MioError, RateLimitError
+
+if TYPE_CHECKING:
+    from .client import Client
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the swap failed, or some batch jobs failed
+EXIT_USAGE = 2
+EXIT_AUTH = 3  # no usable credentials (and no sandbox), or the token was refused
+EXIT_CREDITS = 4  # 801: credits ran out (a batch can be resumed by running it again)
+EXIT_RATE_LIMITED = 5  # 802 did not lift while the client waited
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    done
+  {EXIT_FAILED}    the swap failed, or some batch jobs failed (see the records printed)
+  {EXIT_USAGE}    bad arguments or unusable input files
+  {EXIT_AUTH}    no credentials and no sandbox, or the token was refused
+  {EXIT_CREDITS}    not enough credits (801): add credits and run the same command again
+  {EXIT_RATE_LIMITED}    rate limited (802) for longer than the client waits
+  {EXIT_INTERRUPTED}  interrupted: submitted tasks keep running; see `mio-nb resume TASK_ID`
+"""
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXIT_CODES
+    parser.add_argument("--base-url", help="API base URL (default: $MIOCREATE_BASE_URL or the API)")
+    parser.add_argument("--token", help="access token (default: $MIOCREATE_TOKEN, ...)")
+    parser.add_argument(
+        "--output-dir", default="mio_outputs", help="results and the task journal (%(default)s)"
+    )
+
+
+def _client(args: argparse.Namespace, **options: Any) -> Client:
+    """The client the arguments ask for; else credentials; else the sandbox (said on stderr)."""
+    from .backend import connect
+    from .client import Client
+
+    options.setdefault("output_dir", args.output_dir)
+    given = None
+    if args.token or args.base_url:
+        given = Client(base_url=args.base_url, token=args.token, **options)
+    return connect(given, stream=sys.stderr, **({} if given else options))
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the client's errors into a message on stderr and the documented exit code."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except KeyboardInterrupt as e:
+            print(f"\nmio-nb: {e or 'interrupted'}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except AuthError as e:
+            print(f"mio-nb: {e}", file=sys.stderr)
+            return EXIT_AUTH
+        except InsufficientCreditsError as e:
+            print(f"mio-nb: {e}", file=sys.stderr)
+            return EXIT_CREDITS
+        except RateLimitError as e:
+            print(f"mio-nb: {e}", file=sys.stderr)
+            return EXIT_RATE_LIMITED
+        except MioError as e:
+            print(f"mio-nb: {e}", file=sys.stderr)
+            usage = e.code in (400, 703, 704) and e.task_id is None
+            return EXIT_USAGE if usage else EXIT_FAILED
+
+    return guarded
+
+
+def _register(
+    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    def decorate(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        def add(parser: argparse.ArgumentParser) -> None:
+            arguments(parser)
+            _common(parser)
+
+        guarded = _guarded(run)
+        guarded.arguments = add  # type: ignore[attr-defined]
+        subcommand(name, help)(guarded)
+        return run
+
+    return decorate
+
+
+# -- swap -----------------------------------------------------------------------------------
+
+
+def _swap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("original", help="image or video whose face is replaced")
+    parser.add_argument("new_face", help="photo of the new face")
+    parser.add_argument("-o", "--out", help="also copy the result to this path")
+    parser.add_argument("--hd", action="store_true", help="high quality mode (is_hd=1)")
+
+
+@_register("swap", "swap the face of an image or a video", _swap_arguments)
+def _run_swap(args: argparse.Namespace) -> int:
+    client = _client(args)
+    result = client.swap(args.original, args.new_face, hd=args.hd)
+    path = result.path
+    if args.out:
+        path = Path(shutil.copyfile(result.path, args.out))
+    print(path)
+    return EXIT_OK
+
+
+# -- faces ----------------------------------------------------------------------------------
+
+
+def _faces_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("original", help="image or video")
+    parser.add_argument("-o", "--out", help="save the faces with their keypoints (PNG) here")
+
+
+@_register("faces", "list the faces of an image or video (get-face)", _faces_arguments)
+def _run_faces(args: argparse.Namespace) -> int:
+    client = _client(args)
+    faces = client.detect_faces(args.original)
+    print(f"{len(faces)} face{'s' if len(faces) != 1 else ''} (task {faces.task_id})")
+    for face in faces:
+        points = " ".join(f"{x},{y}" for x, y in face.points)
+        print(f"  [{face.index}] {face.width}x{face.height}  kps {points}  {face.path}")
+    if args.out:
+        faces.plot().savefig(args.out)
+        print(args.out)
+    return EXIT_OK
+
+
+# -- batch ----------------------------------------------------------------------------------
+
+
+def _batch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "jobs",
+        help="a CSV file with columns original,new_face (optional: face, hd; rows with a face "
+        "index and the same original make one multi-face job; paths relative to the CSV), or a "
+        "folder of originals swapped with --new-face",
+    )
+    parser.add_argument("--new-face", help="the new face for every original of a folder")
+    parser.add_argument("--workers", type=int, default=4, help="jobs at once (%(default)s)")
+    parser.add_argument("--hd", action="store_true", help="high quality mode for every job")
+    parser.add_argument("-o", "--out", dest="output_dir_alias", help="same as --output-dir")
+
+
+def read_jobs(source: Path, new_face: str | None) -> list[tuple[Any, ...]]:
+    """Batch jobs from a CSV file or a folder (see ``mio-nb batch --help``)."""
+    if source.is_dir():
+        if not new_face:
+            raise SystemExit("mio-nb batch: a folder of originals needs --new-face")
+        files = sorted(
+            p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
+        )
+        return [(str(p), new_face) for p in files]
+    jobs: list[tuple[Any, ...]] = []
+    multi: dict[str, dict[int, str]] = {}
+    with open(source, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"original", "new_face"} - set(reader.fieldnames or ())
+        if missing:
+            raise SystemExit(f"mio-nb batch: {source} lacks the column(s) {sorted(missing)}")
+        for row in reader:
+            original = str(source.parent / row["original"].strip())
+            new = str(source.parent / row["new_face"].strip())
+            hd = (row.get("hd") or "").strip().lower() in ("1", "true", "yes")
+            face = (row.get("face") or "").strip()
+            if face:
+                if original not in multi:
+                    multi[original] = {}
+                    jobs.append((original, multi[original], hd))
+                multi[original][int(face)] = new
+            else:
+                jobs.append((original, new, hd))
+    return jobs
+
+
+@_register("batch", "swap many files: resumable, inside the API's limits", _batch_arguments)
+def _run_batch(args: argparse.Namespace) -> int:
+    if args.output_dir_alias:
+        args.output_dir = args.output_dir_alias
+    jobs = read_jobs(Path(args.jobs), args.new_face)
+    if args.hd:
+        jobs = [(job[0], job[1], True) for job in jobs]
+    client = _client(args)
+    records = client.batch(jobs, workers=args.workers)
+    for record in records:
+        print(record)
+    done = sum(r.ok for r in records)
+    not_run = sum(r.status == "not run" for r in records)
+    print(f"{done} of {len(records)} done", file=sys.stderr)
+    if not_run:
+        print(
+            f"Credits ran out: {not_run} jobs were not run. Add credits, then run the same "
+            "command again: finished jobs are skipped and submitted ones are waited for.",
+            file=sys.stderr,
+        )
+        return EXIT_CREDITS
+    return EXIT_OK if done == len(records) else EXIT_FAILED
+
+
+# -- history and resume ---------------------------------------------------------------------
+
+
+def _history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", type=int, default=20, help="how many of the latest (%(default)s)")
+
+
+@_register("history", "list the tasks of the journal in the output folder", _history_arguments)
+def _run_history(args: argparse.Namespace) -> int:
+    from .journal import JOURNAL_NAME, Journal
+
+    entries = Journal(Path(args.output_dir) / JOURNAL_NAME).entries()
+    for e in entries[-args.n :]:
+        task = e.task_id if e.task_id is not None else "?"
+        detail = e.files[0] if e.files else (e.error or {}).get("message", "")
+        print(f"{e.when}  {task!s:>8}  {e.type:<18} {e.status:<11} {detail}")
+    if not entries:
+        print(f"No task in {Path(args.output_dir) / JOURNAL_NAME}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _resume_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("task_id", type=int, help="the task to wait for and save")
+
+
+@_register("resume", "wait for a submitted task and save its result", _resume_arguments)
+def _run_resume(args: argparse.Namespace) -> int:
+    client = _client(args)
+    result = client.task(args.task_id).wait()
+    path = getattr(result, "path", None)
+    if path is None:  # a FaceSet
+        print(f"{len(result)} faces (task {args.task_id})")
+    else:
+        print(path)
+    return EXIT_OK
