@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InsufficientCreditsError, MioError
+from .journal import JournalEntry
 from .results import Asset, ImageResult, VideoResult
 from .uploads import prepare
 
 if TYPE_CHECKING:
     from .client import Client
-    from .journal import JournalEntry
 
 log = logging.getLogger("mio_nb.batch")
 
@@ -164,6 +164,11 @@ def run_batch(
         return []
     stop = threading.Event()
     concurrency = _Concurrency(max(1, workers))
+    # One read of the journal for the whole batch: what earlier runs did with these jobs.
+    earlier: dict[str, list[JournalEntry]] = {}
+    for entry in client.journal.entries():
+        if entry.job and entry.server == client.base_url and entry.type != "get-face":
+            earlier.setdefault(entry.job, []).append(entry)
     bar = _progress_bar(len(batch)) if progress else None
 
     def run(index: int, job: BatchJob) -> BatchRecord:
@@ -173,7 +178,7 @@ def run_batch(
             with concurrency:
                 if stop.is_set():
                     return _not_run(index, job)
-                return _run_job(client, index, job, timeout)
+                return _run_job(client, index, job, timeout, earlier)
         except InsufficientCreditsError as error:
             stop.set()
             return BatchRecord(index, job.name, "not run", error=error)
@@ -213,10 +218,15 @@ def _not_run(index: int, job: BatchJob) -> BatchRecord:
     return BatchRecord(index, job.name, "not run", error=error)
 
 
-def _run_job(client: Client, index: int, job: BatchJob, timeout: float | None) -> BatchRecord:
+def _run_job(
+    client: Client,
+    index: int,
+    job: BatchJob,
+    timeout: float | None,
+    earlier: Mapping[str, list[JournalEntry]],
+) -> BatchRecord:
     tag = fingerprint(job)
-    earlier = [e for e in client.journal.find_job(tag, client.base_url) if e.type != "get-face"]
-    last = earlier[-1] if earlier else None
+    last = earlier[tag][-1] if tag in earlier else None
     if last is not None and last.status == "done":
         result = _saved_result(last)
         if result is not None:

@@ -503,6 +503,11 @@ class Client:
         return self._transport.rate_limit_listeners
 
     @property
+    def answer_listeners(self) -> list[Callable[[str, int], None]]:
+        """Functions called with (path, envelope code) for every API answer."""
+        return self._transport.answer_listeners
+
+    @property
     def request_count(self) -> int:
         """API requests sent so far by this client (retries included)."""
         return self._transport.request_count

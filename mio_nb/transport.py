@@ -263,6 +263,8 @@ class Transport:
         self.retry = retry or RetryConfig()
         #: Called with the delay each time the server answers 802 (client.batch slows down).
         self.rate_limit_listeners: list[Callable[[float], None]] = []
+        #: Called with (path, envelope code) for every API answer (telemetry, benchmarks).
+        self.answer_listeners: list[Callable[[str, int], None]] = []
         agent = user_agent or f"mio-nb/{__version__} python-requests/{requests.__version__}"
 
         self.api = requests.Session()
@@ -326,6 +328,8 @@ class Transport:
                 raise self._network_error(method, path, failure, creates_task)
             assert resp is not None
             code, message, data = parse_envelope(resp)
+            for listener in self.answer_listeners:
+                listener(path, code)
             log.debug(
                 "%s %s -> HTTP %s, code %s (%.0f ms)",
                 method,

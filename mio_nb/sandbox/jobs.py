@@ -93,7 +93,7 @@ class Jobs:
 
     def _save_image(self, image: Image.Image, key: str) -> int:
         with self.storage.temp_file(".png") as tmp:
-            image.save(tmp, format="PNG")
+            self.media.save_png(image, tmp)
             size = tmp.stat().st_size
             self.storage.commit(tmp, key)
         return size

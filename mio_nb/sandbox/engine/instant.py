@@ -118,6 +118,6 @@ class InstantEngine:
             media.probe(main)  # 701 when it cannot be read
             shutil.copyfile(main, out)
         else:
-            media.save_png(media.mark(media.open_image(main)), out)
+            media.save_png(media.mark(media.open_image(main)), out, compress_level=0)
         if progress is not None:
             progress(1.0)

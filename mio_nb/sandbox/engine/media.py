@@ -218,6 +218,7 @@ def mark_patch(width: int, height: int) -> tuple[tuple[int, int, int, int], Imag
     return layout.box, patch
 
 
-def save_png(image: Image.Image, out: Path) -> None:
-    """Save ``image`` as a PNG at ``out`` (light compression: fast, still lossless)."""
-    image.save(out, format="PNG", compress_level=3)
+def save_png(image: Image.Image, out: Path, *, compress_level: int = 1) -> None:
+    """Save ``image`` as a PNG at ``out`` (light compression by default: fast, still lossless;
+    0 stores it uncompressed, the fastest, for the instant engine's throw-away results)."""
+    image.save(out, format="PNG", compress_level=compress_level)
