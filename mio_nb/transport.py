@@ -354,8 +354,10 @@ class Transport:
                 )
                 if waited_for_limit + delay > self.retry.rate_limit_wait:
                     raise RateLimitError(
-                        f"Rate limited: {message or 'not enough requests'} (waited "
-                        f"{waited_for_limit:.1f} s over {len(limit_policy.history)} tries).",
+                        f"Rate limited: {message or 'not enough requests'}. The server asks to "
+                        f"wait {delay:.1f} s more, past the {self.retry.rate_limit_wait:g} s "
+                        "this client may wait (RetryConfig.rate_limit_wait); waited "
+                        f"{waited_for_limit:.1f} s over {len(limit_policy.history)} tries.",
                         code=802,
                         http_status=resp.status_code,
                     )

@@ -121,7 +121,7 @@ class FaultState:
             while self._window and now - self._window[0] >= window:
                 self._window.popleft()
             if len(self._window) >= limit:
-                return window - (now - self._window[0])
+                return window - (now - self._window[0]) if self._window else window
             self._window.append(now)
             return None
 

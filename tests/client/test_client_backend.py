@@ -55,13 +55,27 @@ def test_connect_prints_which_server_and_the_client_works(
     assert sb.token not in out.getvalue()
 
 
-def test_no_credentials_fall_back_to_the_shared_sandbox(
-    no_credentials: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("MIO_NB_SANDBOX_DIR", str(tmp_path / "shared"))
-    backend = resolve_backend(output_dir=tmp_path / "out")
-    assert backend.mode == "sandbox" and backend.notice == SANDBOX_NOTICE
-    assert backend.client is not None and backend.client.base_url.startswith("http://127.0.0.1:")
+def test_no_credentials_fall_back_to_the_shared_sandbox(tmp_path: Path) -> None:
+    # In a fresh interpreter: the shared sandbox is process-wide, and other tests own this one's.
+    code = (
+        "import mio_nb\n"
+        "client = mio_nb.connect(output_dir='out', progress=False)\n"
+        "print(client.upload(mio_nb.samples.grace_hopper()).kind)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    env["MIO_NB_SANDBOX_DIR"] = str(tmp_path / "shared")
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    banner, kind = run.stdout.splitlines()
+    assert banner.startswith("Sandbox at http://127.0.0.1:") and SANDBOX_NOTICE[9:] in banner
+    assert kind == "image" and (tmp_path / "shared").is_dir()
 
 
 def test_without_credentials_or_sandbox_connect_says_how_to_get_either(tmp_path: Path) -> None:

@@ -164,14 +164,31 @@ def test_out_of_credits(client: Client, sb: Sandbox, media, watch: TaskWatch):
 
 
 def test_rate_limit_waits_then_gives_up(sb: Sandbox, tmp_path: Path, media, watch: TaskWatch):
-    retry = RetryConfig(backoff_factor=0.05, backoff_max=0.2, rate_limit_wait=0.6)
+    retry = RetryConfig(backoff_factor=0.05, backoff_max=0.2, rate_limit_wait=2.5)
     client = Client.for_sandbox(sb, output_dir=tmp_path, retry=retry, progress=False)
-    sb.set_faults(Faults(rate_limit_per_minute=2))
+    # No request is allowed and Retry-After says 1 s each time: the client waits twice, then
+    # its budget is spent.
+    sb.set_faults(Faults(rate_limit_per_minute=0, rate_limit_window=0.5))
     started = time.monotonic()
     with pytest.raises(RateLimitError) as info:
         client.swap_image(media["jpg"], media["png"])
     assert info.value.code == 802
-    assert 0.3 <= time.monotonic() - started < 5
+    assert 1.9 <= time.monotonic() - started < 5
+    assert watch.new() == []
+
+
+def test_rate_limit_longer_than_the_budget_fails_at_once_saying_why(
+    sb: Sandbox, tmp_path: Path, media, watch: TaskWatch
+):
+    retry = RetryConfig(rate_limit_wait=5)
+    client = Client.for_sandbox(sb, output_dir=tmp_path, retry=retry, progress=False)
+    sb.set_faults(Faults(rate_limit_per_minute=1))
+    client.upload(media["jpg"])  # the minute's only request
+    started = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        client.upload(media["png"])
+    assert time.monotonic() - started < 1  # no pointless waiting for a limit that won't lift
+    assert "asks to wait" in info.value.message and "rate_limit_wait" in info.value.message
     assert watch.new() == []
 
 
@@ -265,8 +282,8 @@ def test_rate_limit_lifted_while_waiting(sb: Sandbox, tmp_path: Path, media, wat
     retry = RetryConfig(backoff_factor=0.05, backoff_max=0.3, rate_limit_wait=20)
     client = Client.for_sandbox(sb, output_dir=tmp_path, retry=retry, progress=False)
     assets = client.upload_many([media["jpg"], media["png"]])
-    sb.set_faults(Faults(rate_limit_per_minute=1))
-    client.access_url(assets[0])  # uses up the minute
+    sb.set_faults(Faults(rate_limit_per_minute=1, rate_limit_window=10.0))
+    client.access_url(assets[0])  # uses up the window (Retry-After: 10 s, within the budget)
     threading.Timer(0.6, sb.set_faults, args=(Faults(),)).start()
     result = client.swap_image(assets[0], assets[1])  # 802 first, waits, then goes through
     assert isinstance(result, ImageResult)

@@ -136,8 +136,8 @@ def test_creation_retried_when_the_connection_was_refused(tmp_path: Path, media)
 
 def test_rate_limited_creation_is_retried_once_allowed(client, sb, media, watch: TaskWatch):
     assets = client.upload_many([media["jpg"], media["png"]])
-    sb.set_faults(Faults(rate_limit_per_minute=1))
-    client.access_url(assets[0])
+    sb.set_faults(Faults(rate_limit_per_minute=1, rate_limit_window=1.0))
+    client.access_url(assets[0])  # the window is full: Retry-After 1 s, within FAST_RETRY's 3 s
     threading.Timer(0.5, sb.set_faults, args=(Faults(),)).start()
     assert isinstance(client.swap_image(assets[0], assets[1]), ImageResult)
     assert len(watch.assert_no_duplicates()) == 1
