@@ -29,6 +29,8 @@ from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, SUPPORTED_NAMES, FileFormat, 
 MEDIA_CHUNK_BYTES = 512 * 1024
 #: The largest upload chunk the kernel accepts (the browser sends 256 KiB).
 MAX_CHUNK_BYTES = 4 << 20
+#: Chunks of one upload that may arrive ahead of a gap (the browser keeps 8 in flight).
+MAX_EARLY_CHUNKS = 16
 #: Uploads that may be in progress at once (each holds an open file).
 MAX_OPEN_UPLOADS = 8
 
@@ -103,6 +105,8 @@ class _Upload:
     received: int = 0
     head: bytearray = field(default_factory=bytearray)
     format: FileFormat | None = None
+    #: Chunks that arrived ahead of ``received``, by offset, until the gap before them fills.
+    early: dict[int, bytes] = field(default_factory=dict)
 
 
 class UploadReceiver:
@@ -137,27 +141,34 @@ class UploadReceiver:
         self._uploads[upload_id] = _Upload(clean, role, size, path, part.open("wb"))
 
     def chunk(self, upload_id: str, offset: int, data: bytes | memoryview) -> int:
-        """Write one chunk at ``offset``; returns the bytes received so far."""
+        """Take one chunk at ``offset``; returns the bytes written in order so far (the ack).
+
+        Chunks carry their offset, so one that overtakes another on the way waits here (at most
+        ``MAX_EARLY_CHUNKS``, the browser's window bounds them) until the gap before it fills;
+        a chunk seen before is ignored.
+        """
         up = self._get(upload_id)
         try:
-            if offset != up.received:
-                raise UploadError(
-                    f"{up.name} arrived out of order (byte {offset}, expected {up.received}): "
-                    "choose it again."
-                )
             n = len(data)
             if n > MAX_CHUNK_BYTES:
                 raise UploadError(f"{up.name}: a chunk of {n} bytes is too large.")
-            if up.received + n > up.size:
+            if offset < 0 or offset + n > up.size:
                 raise UploadError(
                     f"{up.name} is larger than the {up.size} bytes announced: choose it again."
                 )
-            if up.format is None:
-                up.head += bytes(data[: HEAD_BYTES - len(up.head)])
-                if len(up.head) >= HEAD_BYTES or up.received + n == up.size:
-                    up.format = check_head(up.name, bytes(up.head), up.role)
-            up.file.write(data)
-            up.received += n
+            if offset < up.received or offset in up.early:
+                return up.received  # a chunk sent twice
+            if offset > up.received:
+                if len(up.early) >= MAX_EARLY_CHUNKS:
+                    raise UploadError(
+                        f"{up.name} arrived out of order (byte {offset}, expected "
+                        f"{up.received}): choose it again."
+                    )
+                up.early[offset] = bytes(data)
+                return up.received
+            self._write(up, data)
+            while up.received in up.early:
+                self._write(up, up.early.pop(up.received))
             return up.received
         except UploadError:
             self.cancel(upload_id)
@@ -168,6 +179,16 @@ class UploadReceiver:
                 f"{up.name} could not be written in the kernel ({e.strerror}): free some disk "
                 "space and try again."
             ) from e
+
+    @staticmethod
+    def _write(up: _Upload, data: bytes | memoryview) -> None:
+        n = len(data)
+        if up.format is None:
+            up.head += bytes(data[: HEAD_BYTES - len(up.head)])
+            if len(up.head) >= HEAD_BYTES or up.received + n == up.size:
+                up.format = check_head(up.name, bytes(up.head), up.role)
+        up.file.write(data)
+        up.received += n
 
     def finish(self, upload_id: str) -> ReceivedFile:
         """Close a complete upload and return the file."""

@@ -71,12 +71,40 @@ def test_more_bytes_than_announced_are_refused(widget: FaceSwapWidget, front: Fr
     assert widget.main == {}
 
 
-def test_out_of_order_chunk_is_refused(widget: FaceSwapWidget, front: Frontend):
+def test_chunks_that_overtake_each_other_are_put_back_in_order(
+    widget: FaceSwapWidget, front: Frontend
+):
+    data = samples.grace_hopper().read_bytes()
+    size, piece = len(data), 16 * 1024
+    front.send(
+        {"type": "upload_start", "upload": "u1", "role": "main", "name": "g.jpg", "size": size}
+    )
+    offsets = list(range(0, size, piece))
+    # The second chunk arrives first, the first twice; the ack is the bytes written in order.
+    for offset in [offsets[1], offsets[0], offsets[0], *offsets[2:]]:
+        front.send(
+            {"type": "upload_chunk", "upload": "u1", "offset": offset},
+            [data[offset : offset + piece]],
+        )
+    acks = [r["received"] for r in front.replies("u1") if r["type"] == "upload_ack"]
+    assert acks[:4] == [0, 0, 2 * piece, 2 * piece] and acks[-1] == size
+    front.send({"type": "upload_end", "upload": "u1"})
+    widget.wait(timeout=60)
+    assert Path(widget._main_path).read_bytes() == data
+
+
+def test_a_chunk_far_ahead_of_a_gap_that_never_fills_is_refused(
+    widget: FaceSwapWidget, front: Frontend
+):
     data = samples.grace_hopper().read_bytes()
     front.send(
         {"type": "upload_start", "upload": "u1", "role": "main", "name": "g.jpg", "size": len(data)}
     )
-    front.send({"type": "upload_chunk", "upload": "u1", "offset": 1000}, [data[1000:2000]])
+    for i in range(1, 18):  # byte 0 never comes; 16 early chunks are the most kept
+        front.send(
+            {"type": "upload_chunk", "upload": "u1", "offset": i * 1000},
+            [data[i * 1000 : (i + 1) * 1000]],
+        )
     assert front.replies("u1")[-1]["type"] == "upload_error"
     assert "out of order" in front.replies("u1")[-1]["message"]
 
