@@ -45,6 +45,11 @@ export class UploadFlow {
     this.acked = received;
   }
 
+  /** Send again everything not acknowledged (a chunk was lost on the way): go-back-N. */
+  rewind() {
+    this.sent = this.acked;
+  }
+
   get done() {
     return this.acked === this.size;
   }

@@ -29,6 +29,7 @@ export function uploadFile({
   chunkSize = UPLOAD_CHUNK_BYTES,
   window = UPLOAD_WINDOW,
   stallMs = 60_000,
+  resendMs = 2_000,
 }) {
   const upload = newUploadId();
   const name = file.name || (role === "main" ? "original" : "new-face");
@@ -42,6 +43,7 @@ export function uploadFile({
       if (finished) return;
       finished = true;
       clearTimeout(stallTimer);
+      clearInterval(resendTimer);
       unsubscribe();
       if (error) reject(error);
       else resolve({ upload, name, size: file.size });
@@ -53,6 +55,21 @@ export function uploadFile({
         send({ type: "upload_cancel", upload }, []);
         finish(new Error(`The kernel stopped answering while ${name} was sent: is it still running? Try again.`));
       }, stallMs);
+    };
+
+    // A chunk can get lost between the page and the kernel: when the acknowledged count stops
+    // moving while chunks are out, send again from there (the kernel ignores what it has).
+    let resendTimer = null;
+    let lastAcked = -1;
+    const watchProgress = () => {
+      resendTimer = setInterval(() => {
+        if (finished) return;
+        if (flow.acked === lastAcked && flow.sent > flow.acked) {
+          flow.rewind();
+          pump();
+        }
+        lastAcked = flow.acked;
+      }, resendMs);
     };
 
     // One pump at a time, so chunks go out in order; an ack that arrives while the pump awaits
@@ -101,6 +118,7 @@ export function uploadFile({
 
     send({ type: "upload_start", upload, role, name, size: file.size }, []);
     armStall();
+    watchProgress();
     onProgress(0, file.size);
     pump();
   });

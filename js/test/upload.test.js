@@ -4,7 +4,7 @@ import { checkInBrowser, uploadFile } from "../src/upload.js";
 
 // A peer speaking the kernel's side of the upload protocol (mio_nb/transfer.py), so the browser's
 // driver is checked for order, windowing and completion without a kernel.
-function kernelPeer({ failAt = null, silent = false } = {}) {
+function kernelPeer({ failAt = null, silent = false, lose = null } = {}) {
   const handlers = new Set();
   const peer = { messages: [], received: [], maxInFlight: 0, inFlight: 0 };
   const reply = (msg) => setTimeout(() => handlers.forEach((h) => h(msg)), 0);
@@ -15,6 +15,16 @@ function kernelPeer({ failAt = null, silent = false } = {}) {
   peer.send = (content, buffers) => {
     peer.messages.push(content.type);
     if (silent) return;
+    if (content.type === "upload_chunk" && lose !== null && content.offset === lose) {
+      lose = null; // this chunk is lost on the way, once
+      return;
+    }
+    if (content.type === "upload_chunk" && content.offset !== peer.received.reduce((n, b) => n + b.length, 0)) {
+      // The kernel keeps what comes after a gap aside and acknowledges only bytes in order.
+      const got = peer.received.reduce((n, b) => n + b.length, 0);
+      setTimeout(() => reply({ type: "upload_ack", upload: content.upload, received: got }), 1);
+      return;
+    }
     if (content.type === "upload_chunk") {
       peer.inFlight += 1;
       peer.maxInFlight = Math.max(peer.maxInFlight, peer.inFlight);
@@ -89,4 +99,21 @@ test("a kernel that stops answering ends the upload with a message and a cancel"
 test("checkInBrowser reads only the head and refuses a PDF", async () => {
   const pdf = new File([new TextEncoder().encode("%PDF-1.7 ...")], "doc.pdf");
   assert.match(await checkInBrowser(pdf, "main", 500_000_000), /doc\.pdf is not a supported file/);
+});
+
+test("a chunk lost on the way is sent again and the file arrives whole", async () => {
+  const peer = kernelPeer({ lose: 3000 });
+  const { blob, data } = blobOf(10_000);
+  const result = await uploadFile({
+    file: blob,
+    role: "main",
+    send: peer.send,
+    listen: peer.listen,
+    chunkSize: 1000,
+    window: 3,
+    resendMs: 50,
+  });
+  assert.equal(result.size, 10_000);
+  assert.deepEqual(Buffer.concat(peer.received), Buffer.from(data));
+  assert.ok(peer.messages.filter((t) => t === "upload_chunk").length > 10, "something was resent");
 });
