@@ -417,9 +417,9 @@ class Client:
 
     @contextlib.contextmanager
     def journal_tag(self, tag: str) -> Iterator[None]:
-        """Record ``tag`` in the journal with every task this thread submits inside the block;
-        ``client.journal.find_job(tag, client.base_url)`` finds them again (``batch`` tags each
-        job with a fingerprint of its inputs, so a second run pays for nothing twice)."""
+        """Record ``tag`` in the journal with every task this thread submits inside the block
+        (``JournalEntry.job`` in ``client.history()``); ``batch`` tags each job with a
+        fingerprint of its inputs, so a second run pays for nothing twice."""
         previous = getattr(self._journal_tags, "value", None)
         self._journal_tags.value = tag
         try:

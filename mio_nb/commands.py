@@ -65,6 +65,19 @@ def _client(args: argparse.Namespace, **options: Any) -> Client:
     return connect(given, stream=sys.stderr, **({} if given else options))
 
 
+def _exit_code(error: MioError) -> int:
+    """The documented exit code of a client error."""
+    for kind, code in (
+        (AuthError, EXIT_AUTH),
+        (InsufficientCreditsError, EXIT_CREDITS),
+        (RateLimitError, EXIT_RATE_LIMITED),
+    ):
+        if isinstance(error, kind):
+            return code
+    usage = error.code in (400, 703, 704) and error.task_id is None
+    return EXIT_USAGE if usage else EXIT_FAILED
+
+
 def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn the client's errors into a message on stderr and the documented exit code."""
 
@@ -74,19 +87,9 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         except KeyboardInterrupt as e:
             print(f"\nmio-nb: {e or 'interrupted'}", file=sys.stderr)
             return EXIT_INTERRUPTED
-        except AuthError as e:
-            print(f"mio-nb: {e}", file=sys.stderr)
-            return EXIT_AUTH
-        except InsufficientCreditsError as e:
-            print(f"mio-nb: {e}", file=sys.stderr)
-            return EXIT_CREDITS
-        except RateLimitError as e:
-            print(f"mio-nb: {e}", file=sys.stderr)
-            return EXIT_RATE_LIMITED
         except MioError as e:
             print(f"mio-nb: {e}", file=sys.stderr)
-            usage = e.code in (400, 703, 704) and e.task_id is None
-            return EXIT_USAGE if usage else EXIT_FAILED
+            return _exit_code(e)
 
     return guarded
 

@@ -206,7 +206,3 @@ class Journal:
         if same:
             return same[-1]
         return matches[-1] if matches and server is None else None
-
-    def find_job(self, job: str, server: str) -> list[JournalEntry]:
-        """The entries submitted on ``server`` under the tag ``job``, oldest first."""
-        return [e for e in self.entries() if e.job == job and e.server == server]

@@ -173,12 +173,6 @@ def explain(error: BaseException, during: str = "swap") -> str:
     return f"Something went wrong ({type(error).__name__}: {error}). Try again."
 
 
-def _resolve_client(client: Any) -> tuple[Any, str, str]:
-    """(client, mode, notice): the given client, one from credentials, or the shared sandbox."""
-    backend = resolve_backend(client)
-    return backend.client, backend.mode, backend.notice
-
-
 def _label(i: int) -> str:
     """0 -> "A", 25 -> "Z", 26 -> "AA" (as the front end's labelFor)."""
     label = ""
@@ -285,7 +279,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self, client: Any = None, *, hd: bool = False, timeout: float | None = None, **kwargs: Any
     ) -> None:
         super().__init__(hd=hd, **kwargs)
-        self._client, mode, notice = _resolve_client(client)
+        backend = resolve_backend(client)
+        self._client, mode, notice = backend.client, backend.mode, backend.notice
         self.mode, self.notice = mode, notice
         self.timeout = timeout
         self._lock = threading.RLock()

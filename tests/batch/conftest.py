@@ -10,7 +10,6 @@ import pytest
 from mio_nb import samples
 from mio_nb.client import Client
 from mio_nb.sandbox import Faults, Sandbox
-from mio_nb.transport import RetryConfig
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +49,3 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         img.save(path, quality=90)
         out.append(path)
     return out
-
-
-FAST_RETRY = RetryConfig()
-
-
-def swap_rows(sb: Sandbox) -> list:
-    """The sandbox's swap tasks (not get-face)."""
-    return [t for t in sb.tasks() if t.type != "get-face"]

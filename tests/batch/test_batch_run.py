@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import swap_rows
 
 from mio_nb import samples
 from mio_nb.client import Client
@@ -19,6 +18,11 @@ from mio_nb.errors import (
 )
 from mio_nb.results import ImageResult
 from mio_nb.sandbox import Faults, Sandbox
+
+
+def swap_rows(sb: Sandbox) -> list:
+    """The sandbox's swap tasks (not get-face)."""
+    return [t for t in sb.tasks() if t.type != "get-face"]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_rgb
+from engine_testkit import load_rgb
 
 from mio_nb import samples
 from mio_nb.sandbox.engine import EngineError, load_engine, media

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_rgb
+from engine_testkit import load_rgb
 from PIL import Image
 
 from mio_nb import samples

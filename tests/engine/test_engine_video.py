@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import read_video
+from engine_testkit import read_video
 
 from mio_nb import samples
 from mio_nb.sandbox.engine import EngineError, media
