@@ -14,8 +14,9 @@ import threading
 from dataclasses import dataclass, field
 
 import dlib
-import face_recognition_models
 import numpy as np
+
+from .models import model_path
 
 __all__ = [
     "MATCH_DISTANCE",
@@ -114,7 +115,7 @@ class Detector:
 
     def __init__(self) -> None:
         self._hog = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+        self._shape = dlib.shape_predictor(model_path("shape_predictor_68_face_landmarks.dat"))
         self._encoder: dlib.face_recognition_model_v1 | None = None
         self._lock = threading.RLock()
 
@@ -175,7 +176,7 @@ class Detector:
         with self._lock:
             if self._encoder is None:
                 self._encoder = dlib.face_recognition_model_v1(
-                    face_recognition_models.face_recognition_model_location()
+                    model_path("dlib_face_recognition_resnet_model_v1.dat")
                 )
             vector = self._encoder.compute_face_descriptor(np.ascontiguousarray(rgb), shape)
         face.embedding = np.asarray(vector, dtype=np.float32)
