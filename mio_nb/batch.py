@@ -11,6 +11,10 @@
 - Resumable: every task is journaled under a fingerprint of the job's inputs (their content)
   and options. Running the same jobs again returns the results of jobs already done (from the
   saved files, without a request) and waits for tasks already submitted instead of paying twice.
+  A job that failed for a reason a rerun cannot change (no face, several faces, a refused or
+  unreadable file: :data:`FINAL_CODES`) or whose earlier request went unanswered (the task may
+  exist) is reported again, not paid again, unless ``retry_failed=True`` (``--retry-failed``).
+- Identical jobs in one batch (same files, same options) run once and share the result.
 - Inside the limits: when the server answers 802 the client waits as told (``Retry-After``) and
   the batch lowers its concurrency, raising it again as jobs succeed; on 801 (no credits) it
   starts no new job, records the rest as "not run" and says how to resume.
@@ -23,13 +27,16 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InsufficientCreditsError, MioError
+from .errors import InsufficientCreditsError, MioError, error_for
+from .formats import VIDEO_SUFFIXES
 from .journal import JournalEntry
-from .results import Asset, ImageResult, VideoResult
+from .preflight import check_hd
+from .protocol import TaskType
+from .results import Asset, FaceSet, ImageResult, VideoResult
 from .uploads import prepare
 
 if TYPE_CHECKING:
@@ -38,6 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("mio_nb.batch")
 
 Status = Literal["done", "failed", "not run"]
+
+#: Codes of failures that running the same job again cannot change: not paid again on a rerun
+#: unless asked (no face, several faces, content policy, unreadable/unsupported/too large file).
+FINAL_CODES = frozenset({602, 603, 604, 605, 701, 703, 704})
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class BatchJob:
         if isinstance(job, BatchJob):
             return job
         if isinstance(job, tuple | list) and len(job) in (2, 3):
-            return cls(job[0], job[1], bool(job[2]) if len(job) == 3 else hd)
+            return cls(job[0], job[1], check_hd(job[2]) if len(job) == 3 else check_hd(hd))
         raise TypeError(
             f"A batch job is (original, new_face) or (original, {{face index: new_face}}), "
             f"optionally with hd as a third item; got {job!r}."
@@ -81,6 +92,8 @@ class BatchRecord:
     error: BaseException | None = field(default=None, repr=False)
     task_id: int | None = None
     resumed: bool = False
+    #: The index of an identical job of the same batch whose task this record shares.
+    same_as: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,6 +103,8 @@ class BatchRecord:
         task = f" (task {self.task_id})" if self.task_id is not None else ""
         if self.result is not None:
             again = ", from an earlier run" if self.resumed else ""
+            if self.same_as is not None:
+                again += f", same job as #{self.same_as}"
             return f"#{self.index} {self.name}: done{task}{again} -> {self.result.path}"
         # One line per record: the error's hint follows its message.
         reason = f"{type(self.error).__name__}: {' '.join(str(self.error).split())}"
@@ -157,28 +172,50 @@ def run_batch(
     hd: bool = False,
     progress: bool = True,
     timeout: float | None = None,
+    retry_failed: bool = False,
 ) -> list[BatchRecord]:
     """See :meth:`mio_nb.client.Client.batch`."""
     batch = [BatchJob.coerce(job, hd) for job in jobs]
     if not batch:
         return []
+    # Every input is checked (and fingerprinted) before the first request.
+    tags: list[str | None] = []
+    records: list[BatchRecord | None] = []
+    for index, job in enumerate(batch):
+        try:
+            tags.append(fingerprint(job))
+            records.append(None)
+        except MioError as error:
+            tags.append(None)
+            records.append(BatchRecord(index, job.name, "failed", error=error))
+    first_of: dict[str, int] = {}
+    for index, tag in enumerate(tags):
+        if tag is not None:
+            first_of.setdefault(tag, index)
+    todo = [i for i, tag in enumerate(tags) if tag is not None and first_of[tag] == i]
     stop = threading.Event()
     concurrency = _Concurrency(max(1, workers))
-    # One read of the journal for the whole batch: what earlier runs did with these jobs.
     earlier: dict[str, list[JournalEntry]] = {}
-    for entry in client.journal.entries():
-        if entry.job and entry.server == client.base_url and entry.type != "get-face":
-            earlier.setdefault(entry.job, []).append(entry)
+    if todo:
+        # One read of the journal for the whole batch: what earlier runs did with these jobs.
+        server = client.server_id
+        for entry in client.journal.entries():
+            if entry.job and entry.server == server:
+                earlier.setdefault(entry.job, []).append(entry)
     bar = _progress_bar(len(batch)) if progress else None
 
-    def run(index: int, job: BatchJob) -> BatchRecord:
+    def run(index: int) -> BatchRecord:
+        job, tag = batch[index], tags[index]
+        assert tag is not None
         try:
             if stop.is_set():
                 return _not_run(index, job)
             with concurrency:
                 if stop.is_set():
                     return _not_run(index, job)
-                return _run_job(client, index, job, timeout, earlier)
+                return _run_job(
+                    client, index, job, tag, timeout, earlier.get(tag, []), retry_failed
+                )
         except InsufficientCreditsError as error:
             stop.set()
             return BatchRecord(index, job.name, "not run", error=error)
@@ -194,20 +231,31 @@ def run_batch(
     client.rate_limit_listeners.append(concurrency.rate_limited)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mio-batch") as ex:
-            records = list(ex.map(run, range(len(batch)), batch))
+            for index, record in zip(todo, ex.map(run, todo), strict=True):
+                records[index] = record
     finally:
         client.rate_limit_listeners.remove(concurrency.rate_limited)
         if bar is not None:
+            bar.update(len(batch) - len(todo))
             bar.close()
-    left = sum(r.status == "not run" for r in records)
+    out: list[BatchRecord] = []
+    for index, record in enumerate(records):
+        if record is None:  # an identical job ran already: share its outcome
+            tag = tags[index]
+            assert tag is not None
+            shared = records[first_of[tag]]
+            assert shared is not None
+            record = replace(shared, index=index, name=batch[index].name, same_as=first_of[tag])
+        out.append(record)
+    left = sum(r.status == "not run" for r in out)
     if left:
         log.warning(
             "Credits ran out: %d of %d jobs were not run. Add credits, then run the same batch "
             "again: finished jobs are skipped and submitted ones are waited for.",
             left,
-            len(records),
+            len(out),
         )
-    return records
+    return out
 
 
 def _not_run(index: int, job: BatchJob) -> BatchRecord:
@@ -218,41 +266,94 @@ def _not_run(index: int, job: BatchJob) -> BatchRecord:
     return BatchRecord(index, job.name, "not run", error=error)
 
 
+def _best(entries: list[JournalEntry]) -> JournalEntry | None:
+    """The entry that says most about a job: done, else pending, else the latest."""
+    for status in ("done", "pending"):
+        found = [e for e in entries if e.status == status and e.task_id is not None]
+        if found:
+            return found[-1]
+    return entries[-1] if entries else None
+
+
+def _not_again(entry: JournalEntry, retry_failed: bool) -> MioError | None:
+    """The error to report instead of paying again for a job whose ``entry`` failed for good or
+    went unanswered; None when it may run again."""
+    if retry_failed:
+        return None
+    if entry.status == "unconfirmed":
+        return MioError(
+            f"An earlier run sent this job ({entry.type}, {entry.when}) and got no answer: the "
+            "task may exist on the server (and be charged).",
+            hint="Check client.history() and your MioCreate task list; to submit it again "
+            "anyway, run the batch with retry_failed=True (mio-nb batch --retry-failed).",
+        )
+    code = (entry.error or {}).get("code")
+    if entry.status == "failed" and code in FINAL_CODES:
+        message = (entry.error or {}).get("message") or "failed"
+        error = error_for(code, f"Failed in an earlier run: {message}", task_id=entry.task_id)
+        error.hint = (
+            f"{error.hint} Running it again would fail the same way, so it was not paid for "
+            "again; to retry anyway, pass retry_failed=True (mio-nb batch --retry-failed)."
+        )
+        return error
+    return None
+
+
 def _run_job(
     client: Client,
     index: int,
     job: BatchJob,
+    tag: str,
     timeout: float | None,
-    earlier: Mapping[str, list[JournalEntry]],
+    earlier: list[JournalEntry],
+    retry_failed: bool,
 ) -> BatchRecord:
-    tag = fingerprint(job)
-    last = earlier[tag][-1] if tag in earlier else None
-    if last is not None and last.status == "done":
-        result = _saved_result(last)
-        if result is not None:
-            return BatchRecord(index, job.name, "done", result, task_id=last.task_id, resumed=True)
-    if last is not None and last.status == "pending" and last.task_id is not None:
-        result = client.task(last.task_id).wait(timeout=timeout, progress=False)
-        assert isinstance(result, ImageResult | VideoResult)
+    detections = [e for e in earlier if e.type == TaskType.GET_FACE]
+    swaps = [e for e in earlier if e.type != TaskType.GET_FACE]
+    last = _best(swaps)
+    if last is not None and last.task_id is not None and last.status in ("done", "pending"):
+        result = _saved_result(last) if last.status == "done" else None
+        if result is None:  # pending, or its files are gone: wait / fetch again, never re-pay
+            result = _swap_result(client.task(last.task_id).wait(timeout=timeout, progress=False))
         return BatchRecord(index, job.name, "done", result, task_id=last.task_id, resumed=True)
-    if last is not None and last.status == "unconfirmed":
-        raise MioError(
-            "An earlier run sent this job but got no answer: the task may exist on the server.",
-            hint="Look for it in the MioCreate console or client.history(); to submit it again "
-            "anyway, remove the job's 'unconfirmed' line from the journal.",
-        )
-    with client.journal_tag(tag):
-        if isinstance(job.new_face, Mapping):
-            faces = client.detect_faces(job.original, timeout=timeout, progress=False)
-            chosen = {faces[int(i)]: new for i, new in job.new_face.items()}
-            task = client.submit_face_swap(job.original, chosen, faceset=faces, hd=job.hd)
-        elif prepare(job.original, "original").kind == "video":
-            task = client.submit_video_swap(job.original, job.new_face, hd=job.hd)
-        else:
-            task = client.submit_image_swap(job.original, job.new_face, hd=job.hd)
-    result = task.wait(timeout=timeout, progress=False)
-    assert isinstance(result, ImageResult | VideoResult)
+    if last is not None and (error := _not_again(last, retry_failed)) is not None:
+        return BatchRecord(index, job.name, "failed", error=error, task_id=last.task_id)
+    if isinstance(job.new_face, Mapping):
+        faces = _faces_of(client, job, tag, timeout, _best(detections), retry_failed)
+        chosen = {faces[int(i)]: new for i, new in job.new_face.items()}
+        task = client.submit_face_swap(job.original, chosen, faceset=faces, hd=job.hd, tag=tag)
+    else:
+        task = client.submit_swap(job.original, job.new_face, hd=job.hd, tag=tag)
+    result = _swap_result(task.wait(timeout=timeout, progress=False))
     return BatchRecord(index, job.name, "done", result, task_id=task.id)
+
+
+def _faces_of(
+    client: Client,
+    job: BatchJob,
+    tag: str,
+    timeout: float | None,
+    detection: JournalEntry | None,
+    retry_failed: bool,
+) -> FaceSet:
+    """The faces of a multi-face job's original: from its earlier detection when there is one
+    (done or still running: nothing paid twice), else from a new one."""
+    resumable = detection is not None and detection.status in ("done", "pending")
+    if detection is not None and detection.task_id is not None and resumable:
+        faces = client.task(detection.task_id).wait(timeout=timeout, progress=False)
+        assert isinstance(faces, FaceSet)
+        return faces
+    if detection is not None and (error := _not_again(detection, retry_failed)) is not None:
+        raise error
+    faces = client.submit_detect_faces(job.original, tag=tag).wait(timeout, progress=False)
+    assert isinstance(faces, FaceSet)
+    return faces
+
+
+def _swap_result(result: Any) -> ImageResult | VideoResult:
+    if not isinstance(result, ImageResult | VideoResult):
+        raise MioError(f"Expected a swapped image or video, got {type(result).__name__}.")
+    return result
 
 
 def _saved_result(entry: JournalEntry) -> ImageResult | VideoResult | None:
@@ -262,7 +363,7 @@ def _saved_result(entry: JournalEntry) -> ImageResult | VideoResult | None:
         return None
     path = files[0]
     data = {"size": path.stat().st_size}
-    if path.suffix.lower() in (".mp4", ".mov", ".m4v", ".webm"):
+    if path.suffix.lower() in VIDEO_SUFFIXES:
         cover = files[1] if len(files) > 1 and files[1].exists() else None
         return VideoResult.from_api(entry.task_id, data, path, cover)
     return ImageResult.from_api(entry.task_id, data, path)

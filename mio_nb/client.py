@@ -13,32 +13,27 @@ kernel restarts: ``client.task(task_id).wait()`` picks a task up again.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import protocol
+from .backend import is_local
 from .credentials import ENV_BASE_URL, Credentials
-from .errors import BadRequestError, MioError, ServerError
+from .errors import BadRequestError, InvalidArgumentError, MioError, ServerError
 from .journal import JOURNAL_NAME, Journal, JournalEntry
-from .results import (
-    Asset,
-    Face,
-    FaceSet,
-    ImageResult,
-    VideoResult,
-    safe_stem,
-    save_faces,
-    save_swap,
-)
-from .tasks import TASK_TYPES, Task
+from .preflight import check_hd, check_output_dir, check_request_timeout, check_timeout
+from .protocol import TaskType
+from .results import Asset, Face, FaceSet, ImageResult, VideoResult
+from .saver import Saver, server_tag
+from .tasks import Task, TaskContext
 from .transport import RetryConfig, Transport
-from .uploads import Prepared, Source, looks_like_key, prepare, require_kind, upload_source
+from .uploads import Prepared, Source, prepare, require_kind, upload_source
 
 if TYPE_CHECKING:
     from .batch import BatchRecord
@@ -77,6 +72,8 @@ class Client:
     ) -> None:
         self.base_url = base_url or os.environ.get(ENV_BASE_URL) or protocol.DEFAULT_BASE_URL
         self.base_url = self.base_url.rstrip("/")
+        timeout = check_request_timeout(timeout)
+        wait_timeout = check_timeout(wait_timeout, "wait_timeout")
         credentials = Credentials.resolve(
             token=token, client_id=client_id, client_secret=client_secret, token_url=token_url
         )
@@ -85,9 +82,57 @@ class Client:
         )
         self.output_dir = Path(output_dir).expanduser().absolute()
         self.journal = Journal(self.output_dir / JOURNAL_NAME)
-        self.wait_timeout = wait_timeout
-        self.progress = progress
-        self._journal_tags = threading.local()
+        self._server_id: str | None = None
+        self._server_lock = threading.Lock()
+        self._tasks = TaskContext(
+            transport=self._transport,
+            journal=self.journal,
+            saver=Saver(self._transport, self.output_dir, lambda: server_tag(self.server_id)),
+            server_id=lambda: self.server_id,
+            wait_timeout=wait_timeout,
+            progress=progress,
+        )
+
+    @property
+    def progress(self) -> bool:
+        """Show progress bars (uploads, long waits)."""
+        return self._tasks.progress
+
+    @progress.setter
+    def progress(self, value: bool) -> None:
+        self._tasks.progress = bool(value)
+
+    @property
+    def wait_timeout(self) -> float | None:
+        """The default total wait of a task in seconds (None: 15 min, 60 min for videos)."""
+        return self._tasks.wait_timeout
+
+    @wait_timeout.setter
+    def wait_timeout(self, value: float | None) -> None:
+        self._tasks.wait_timeout = check_timeout(value, "wait_timeout")
+
+    @property
+    def server_id(self) -> str:
+        """What the journal and result names know this server by, the same on every port.
+
+        For a sandbox, the id kept in its data dir (asked once, at the first need); for any
+        other server, its base URL.
+        """
+        if self._server_id is None:
+            with self._server_lock:
+                if self._server_id is None:
+                    self._server_id = self._ask_server_id()
+        return self._server_id
+
+    def _ask_server_id(self) -> str:
+        if not is_local(self.base_url):
+            return self.base_url
+        try:
+            data = self._transport.call("GET", protocol.SERVER_INFO_PATH)
+        except BadRequestError:  # a local server that is no sandbox (a proxy, an old sandbox)
+            return self.base_url
+        server_id = data.get("server_id") if isinstance(data, dict) else None
+        return str(server_id) if server_id else self.base_url
 
     # -- construction helpers ------------------------------------------------------------------
 
@@ -151,8 +196,7 @@ class Client:
         """Download an uploaded file or result by key to ``dest`` (default: the output folder)."""
         key = asset.key if isinstance(asset, Asset) else str(asset)
         path = Path(dest) if dest is not None else self.output_dir / key.rsplit("/", 1)[-1]
-        self._transport.download(self.access_url(key), path)
-        return path
+        return self._transport.download(self.access_url(key), path, overwrite=dest is not None)
 
     def _upload_prepared(self, items: Sequence[Prepared], progress: bool | None) -> list[Asset]:
         show = self.progress if progress is None else progress
@@ -172,40 +216,54 @@ class Client:
         return out
 
     def _resolve(
-        self, inputs: Mapping[str, Any], kinds: Mapping[str, str | None], hints: Mapping[str, str]
+        self,
+        inputs: Mapping[str, Any],
+        kinds: Mapping[str, str | None],
+        hints: Mapping[str, str],
+        prepared: Mapping[str, Prepared] | None = None,
     ) -> tuple[dict[str, Asset], dict[str, dict[str, Any]]]:
-        """Check every input (no request yet), then upload the local ones in parallel."""
-        prepared = {role: prepare(src, role) for role, src in inputs.items()}
-        for role, item in prepared.items():
+        """Check every input and the output folder (no request yet), then upload the local
+        inputs in parallel. ``prepared``: inputs the caller has checked already."""
+        items = dict(prepared or {})
+        for role, src in inputs.items():
+            if role not in items:
+                items[role] = prepare(src, role)
+        for role, item in items.items():
             kind = kinds.get(role)
             if kind:
                 require_kind(item, kind, role, hints.get(role))  # type: ignore[arg-type]
-        roles = list(prepared)
+        check_output_dir(self.output_dir)
+        roles = list(items)
         assets = dict(
-            zip(roles, self._upload_prepared([prepared[r] for r in roles], None), strict=True)
+            zip(roles, self._upload_prepared([items[r] for r in roles], None), strict=True)
         )
-        record = {role: _describe(prepared[role], assets[role]) for role in roles}
+        record = {role: _describe(items[role], assets[role]) for role in roles}
         return assets, record
 
     # -- tasks --------------------------------------------------------------------------------
 
-    def submit_detect_faces(self, src: Any) -> Task:
-        """Start finding the faces of an image or video (get-face); returns the Task."""
+    def submit_detect_faces(self, src: Any, *, tag: str | None = None) -> Task:
+        """Start finding the faces of an image or video (get-face); returns the Task.
+
+        ``tag`` is recorded with the task in the journal (``JournalEntry.job``)."""
         assets, record = self._resolve({"original": src}, {}, {})
         body = {"main_key": assets["original"].key}
-        return self._submit("detect-faces", body, record, {})
+        return self._submit(TaskType.GET_FACE, body, record, {}, tag)
 
     def detect_faces(
         self, src: Any, *, timeout: float | None = None, progress: bool = True
     ) -> FaceSet:
         """The faces of an image or video, crops saved locally: ``faces[0]``, ``faces.plot()``."""
+        check_timeout(timeout)
         result = self.submit_detect_faces(src).wait(timeout=timeout, progress=progress)
         assert isinstance(result, FaceSet)
         return result
 
-    def submit_image_swap(self, original: Any, new_face: Any, hd: bool = False) -> Task:
+    def submit_image_swap(
+        self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
+    ) -> Task:
         """Start putting the face of ``new_face`` onto the single face of image ``original``."""
-        return self._submit_swap("image-swap", original, new_face, hd)
+        return self._submit_swap(TaskType.FACE_SWAP, original, new_face, hd, tag)
 
     def swap_image(
         self,
@@ -217,13 +275,16 @@ class Client:
         progress: bool = True,
     ) -> ImageResult:
         """Swap the face of image ``original`` with ``new_face``; the result is saved first."""
+        check_timeout(timeout)
         result = self.submit_image_swap(original, new_face, hd).wait(timeout, progress)
         assert isinstance(result, ImageResult)
         return result
 
-    def submit_video_swap(self, original: Any, new_face: Any, hd: bool = False) -> Task:
+    def submit_video_swap(
+        self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
+    ) -> Task:
         """Start putting ``new_face`` onto the main face of every frame of video ``original``."""
-        return self._submit_swap("video-swap", original, new_face, hd)
+        return self._submit_swap(TaskType.VIDEO_FACE_SWAP, original, new_face, hd, tag)
 
     def swap_video(
         self,
@@ -235,6 +296,7 @@ class Client:
         progress: bool = True,
     ) -> VideoResult:
         """Swap the face in video ``original`` with ``new_face``; the result is saved first."""
+        check_timeout(timeout)
         result = self.submit_video_swap(original, new_face, hd).wait(timeout, progress)
         assert isinstance(result, VideoResult)
         return result
@@ -249,22 +311,30 @@ class Client:
         progress: bool = True,
     ) -> ImageResult | VideoResult:
         """swap_image or swap_video, by what ``original`` is."""
-        item = prepare(original, "original")
-        kind = item.kind
-        if kind is None:
-            raise BadRequestError(
-                f"Cannot tell whether '{item.name}' is an image or a video.",
-                hint="Use swap_image() or swap_video().",
-            )
-        task = self._submit_swap(
-            "video-swap" if kind == "video" else "image-swap", item, new_face, hd
-        )
+        check_timeout(timeout)
+        task = self.submit_swap(original, new_face, hd)
         result = task.wait(timeout, progress)
         assert isinstance(result, (ImageResult, VideoResult))
         return result
 
-    def _submit_swap(self, type: str, original: Any, new_face: Any, hd: bool) -> Task:
-        kind = "video" if type == "video-swap" else "image"
+    def submit_swap(
+        self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
+    ) -> Task:
+        """submit_image_swap or submit_video_swap, by what ``original`` is."""
+        item = prepare(original, "original")
+        if item.kind is None:
+            raise BadRequestError(
+                f"Cannot tell whether '{item.name}' is an image or a video.",
+                hint="Use swap_image() or swap_video().",
+            )
+        type = TaskType.VIDEO_FACE_SWAP if item.kind == "video" else TaskType.FACE_SWAP
+        return self._submit_swap(type, item, new_face, hd, tag)
+
+    def _submit_swap(
+        self, type: TaskType, original: Any, new_face: Any, hd: Any, tag: str | None
+    ) -> Task:
+        hd = check_hd(hd)
+        kind = type.produces
         other = "swap_image()" if kind == "video" else "swap_video()"
         assets, record = self._resolve(
             {"original": original, "new face": new_face},
@@ -276,56 +346,37 @@ class Client:
             "target_key": assets["new face"].key,
             "is_hd": protocol.HD_ON if hd else protocol.HD_OFF,
         }
-        return self._submit(type, body, record, {"hd": bool(hd)})
+        return self._submit(type, body, record, {"hd": hd}, tag)
 
     def submit_face_swap(
         self,
         original: Any,
-        faces: Mapping[Face | int, Any],
+        faces: Mapping[Face, Any] | Mapping[int, Any] | Mapping[Face | int, Any],
         faceset: FaceSet | None = None,
         hd: bool = False,
+        *,
+        tag: str | None = None,
     ) -> Task:
         """Start swapping chosen faces of a group image or video.
 
         ``faces`` maps a :class:`Face` of ``client.detect_faces(original)`` (or its index, with
-        ``faceset=``) to the new face for it; faces left out stay as they are.
+        ``faceset=``) to the new face for it; faces left out stay as they are. ``original``
+        (optional with ``faceset``) must be the file the faces were found in.
         """
-        if not faces:
-            raise BadRequestError("No face to swap: pass {face: new_face, ...}.")
-        chosen: list[Face] = []
-        for key in faces:
-            if isinstance(key, Face):
-                if faceset is not None and key.task_id != faceset.task_id:
-                    raise BadRequestError(
-                        f"Face {key.index} comes from get-face task {key.task_id}, not from "
-                        f"the faceset of task {faceset.task_id}."
-                    )
-                chosen.append(key)
-            elif isinstance(key, int) and not isinstance(key, bool):
-                if faceset is None:
-                    raise BadRequestError(
-                        "Face numbers need the FaceSet they refer to.",
-                        hint="Pass faceset=client.detect_faces(original), or use its Face "
-                        "objects as keys: {faces[0]: 'me.jpg'}.",
-                    )
-                try:
-                    chosen.append(faceset[key])
-                except IndexError:
-                    raise BadRequestError(
-                        f"There is no face {key}: the faceset has {len(faceset)} "
-                        f"(0..{len(faceset) - 1})."
-                    ) from None
-            else:
-                raise BadRequestError(f"Cannot use {key!r} as a face: pass a Face or an index.")
-        if len(set(chosen)) != len(chosen):
-            raise BadRequestError("A face is listed twice: give each face one new face.")
-        get_face_ids = {f.task_id for f in chosen}
-        if len(get_face_ids) != 1 or None in get_face_ids:
+        hd = check_hd(hd)
+        chosen = _chosen_faces(faces, faceset)
+        get_face_id = chosen[0].task_id
+        assert get_face_id is not None
+        known = self._known_original(faceset, get_face_id)
+        given = None if original is None else prepare(original, "original")
+        if given is not None:
+            _require_same_original(given, known)
+        kind = known.get("kind") or (given.kind if given is not None else None)
+        if kind not in ("image", "video"):
             raise BadRequestError(
-                "The faces come from different detect_faces() calls; use faces of one FaceSet."
+                "Cannot tell whether the faces are from an image or a video.",
+                hint="Pass the original file (or the FaceSet) too.",
             )
-        get_face_id = int(next(iter(get_face_ids)))  # type: ignore[arg-type]
-        kind = self._original_kind(original, faceset, get_face_id)
         roles = {
             f"new face for face {f.index}": v for f, v in zip(chosen, faces.values(), strict=True)
         }
@@ -339,22 +390,22 @@ class Client:
             for f, role in zip(chosen, roles, strict=True)
         ]
         record["faces"] = {"indexes": [f.index for f in chosen], "get_face_id": get_face_id}
-        if original is not None and not isinstance(original, (bytes, bytearray)):
-            record["original"] = {"name": _name_of(original)}
-        elif faceset is not None and faceset.source is not None:
-            record["original"] = {"name": faceset.source.name, "key": faceset.source.key}
+        if known.get("name") or known.get("key"):
+            record["original"] = {k: v for k, v in known.items() if v is not None}
+        elif given is not None:
+            record["original"] = {"name": given.name, "kind": given.kind}
         body = {
             "avatar_key": pairs,
             "get_face_id": get_face_id,
             "is_hd": protocol.HD_ON if hd else protocol.HD_OFF,
         }
-        type = "multi-video-swap" if kind == "video" else "multi-image-swap"
-        return self._submit(type, body, record, {"hd": bool(hd)})
+        type = TaskType.MULTIPLE_VIDEO_FACE_SWAP if kind == "video" else TaskType.MULTIPLE_FACE_SWAP
+        return self._submit(type, body, record, {"hd": hd}, tag)
 
     def swap_faces(
         self,
         original: Any,
-        faces: Mapping[Face | int, Any],
+        faces: Mapping[Face, Any] | Mapping[int, Any] | Mapping[Face | int, Any],
         faceset: FaceSet | None = None,
         hd: bool = False,
         *,
@@ -362,70 +413,74 @@ class Client:
         progress: bool = True,
     ) -> ImageResult | VideoResult:
         """Swap chosen faces of a group image or video; see :meth:`submit_face_swap`."""
+        check_timeout(timeout)
         result = self.submit_face_swap(original, faces, faceset, hd).wait(timeout, progress)
         assert isinstance(result, (ImageResult, VideoResult))
         return result
 
-    def _original_kind(self, original: Any, faceset: FaceSet | None, get_face_id: int) -> str:
-        if faceset is not None and faceset.kind:
+    def _known_original(self, faceset: FaceSet | None, get_face_id: int) -> dict[str, Any]:
+        """What is known of the file the faces were found in: name, key, size, kind, path."""
+        if faceset is not None and faceset.source is not None:
             src = faceset.source
-            other = None
-            if isinstance(original, Asset):
-                other = original.key
-            elif isinstance(original, str) and not os.path.exists(original):
-                other = original if looks_like_key(original) else None
-            if src is not None and other is not None and other != src.key:
-                raise BadRequestError(
-                    f"These faces were found in '{src.name}', not in '{original}'."
-                )
-            return faceset.kind
-        entry = self.journal.find(get_face_id, self.base_url)
-        if entry is not None and entry.inputs.get("original", {}).get("kind"):
-            return str(entry.inputs["original"]["kind"])
-        if original is None:
-            raise BadRequestError(
-                "Cannot tell whether the faces are from an image or a video.",
-                hint="Pass the original file (or the FaceSet) too.",
-            )
-        kind = prepare(original, "original").kind
-        if kind is None:
-            raise BadRequestError("Cannot tell whether the original is an image or a video.")
-        return kind
+            return {
+                "name": src.name,
+                "key": src.key,
+                "size": src.size,
+                "kind": src.kind,
+                "path": faceset.source_path,
+            }
+        entry = self.journal.find(get_face_id, self.server_id)
+        if entry is not None and entry.inputs.get("original"):
+            return dict(entry.inputs["original"])
+        return {}
 
     def _submit(
-        self, type: str, body: dict[str, Any], inputs: dict[str, Any], params: dict[str, Any]
+        self,
+        type: TaskType,
+        body: dict[str, Any],
+        inputs: dict[str, Any],
+        params: dict[str, Any],
+        tag: str | None,
     ) -> Task:
-        path = TASK_TYPES[type][0]
-        job = getattr(self._journal_tags, "value", None)
+        """Create a task, journaled before the request is sent (write-ahead): whatever happens
+        next, ``client.history()`` shows the attempt or the task."""
+        server = self.server_id
+        attempt = self.journal.attempt(type, server, inputs, params, tag)
+        task_id: int | None = None
         try:
-            data = self._transport.call("POST", path, json=body, creates_task=True)
-        except MioError as e:
-            if e.task_may_exist:
-                self.journal.unconfirmed(type, self.base_url, inputs, params, e.message, job)
-            raise
-        try:
-            task_id = int(data["task_id"])
-        except (TypeError, KeyError, ValueError):
-            self.journal.unconfirmed(type, self.base_url, inputs, params, "no task_id", job)
-            raise ServerError(
-                f"The server accepted the {type} task but sent no task id ({data!r}).",
-                task_may_exist=True,
+            try:
+                data = self._transport.call("POST", type.path, json=body, creates_task=True)
+            except MioError as e:
+                if e.task_may_exist:
+                    self.journal.unconfirmed(attempt, server, e.message)
+                else:
+                    self.journal.refused(attempt, server, e.code, e.message)
+                raise
+            try:
+                task_id = int(data["task_id"])
+            except (TypeError, KeyError, ValueError):
+                self.journal.unconfirmed(attempt, server, "the answer had no task id")
+                raise ServerError(
+                    f"The server accepted the {type} task but sent no task id ({data!r}).",
+                    task_may_exist=True,
+                ) from None
+            self.journal.submitted(task_id, type, server, inputs, params, tag, attempt)
+        except KeyboardInterrupt:
+            if task_id is not None:
+                self.journal.submitted(task_id, type, server, inputs, params, tag, attempt)
+                raise KeyboardInterrupt(
+                    f"Interrupted after task {task_id} ({type}) was created; it runs on the "
+                    f"server. Resume with client.task({task_id}).wait()"
+                ) from None
+            self.journal.unconfirmed(attempt, server, "interrupted before the answer came")
+            raise KeyboardInterrupt(
+                f"Interrupted while creating a {type} task (attempt {attempt[:8]}): the request "
+                "may have reached the server, so the task may exist and be charged. It is in "
+                "client.history() as 'unconfirmed'; check your MioCreate task list before "
+                "submitting it again."
             ) from None
-        self.journal.submitted(task_id, type, self.base_url, inputs, params, job)
         log.info("Submitted %s task %s", type, task_id)
-        return Task(self, task_id, type, inputs)
-
-    @contextlib.contextmanager
-    def journal_tag(self, tag: str) -> Iterator[None]:
-        """Record ``tag`` in the journal with every task this thread submits inside the block
-        (``JournalEntry.job`` in ``client.history()``); ``batch`` tags each job with a
-        fingerprint of its inputs, so a second run pays for nothing twice."""
-        previous = getattr(self._journal_tags, "value", None)
-        self._journal_tags.value = tag
-        try:
-            yield
-        finally:
-            self._journal_tags.value = previous
+        return Task(self._tasks, task_id, type, inputs)
 
     def batch(
         self,
@@ -435,67 +490,49 @@ class Client:
         hd: bool = False,
         progress: bool = True,
         timeout: float | None = None,
+        retry_failed: bool = False,
     ) -> list[BatchRecord]:
         """Swap many files: one :class:`~mio_nb.batch.BatchRecord` per job, in input order.
 
         A job is ``(original, new_face)`` or ``(original, {face index: new_face})``. Jobs run on
-        ``workers`` threads; one job's error never stops the others; running the same jobs
-        again skips those done and waits for those already submitted (see :mod:`mio_nb.batch`).
+        ``workers`` threads; one job's error never stops the others; identical jobs run once;
+        running the same jobs again skips those done, waits for those already submitted and
+        does not pay again for those that failed for good (a 602 "no face"...) or whose
+        earlier attempt is unconfirmed, unless ``retry_failed`` (see :mod:`mio_nb.batch`).
         """
         from .batch import run_batch
 
-        return run_batch(self, jobs, workers=workers, hd=hd, progress=progress, timeout=timeout)
+        return run_batch(
+            self,
+            jobs,
+            workers=workers,
+            hd=hd,
+            progress=progress,
+            timeout=timeout,
+            retry_failed=retry_failed,
+        )
 
     def task(self, task_id: int) -> Task:
         """The task ``task_id`` (from the journal when known): ``client.task(id).wait()``."""
-        entry = self.journal.find(int(task_id), self.base_url)
+        entry = self.journal.find(int(task_id), self.server_id)
         if entry is not None:
-            return Task(self, task_id, entry.type or None, entry.inputs)
-        return Task(self, task_id)
+            return Task(self._tasks, task_id, entry.type or None, entry.inputs)
+        return Task(self._tasks, task_id)
 
     def history(self) -> list[JournalEntry]:
-        """Every task recorded in this output folder's journal, oldest first."""
+        """Every task (and unconfirmed attempt) recorded in this output folder's journal,
+        oldest first, whatever server it was on."""
         return self.journal.entries()
 
     def pending(self) -> list[Task]:
-        """Submitted tasks not saved yet: ``[t.wait() for t in client.pending()]``."""
+        """Tasks submitted to this server, not saved yet: ``[t.wait() for t in client.pending()]``
+        (after a restart of the sandbox on another port too)."""
+        server = self.server_id
         return [
-            Task(self, e.task_id, e.type, e.inputs)
+            Task(self._tasks, e.task_id, e.type, e.inputs)
             for e in self.history()
-            if e.status == "pending" and e.task_id is not None and e.server == self.base_url
+            if e.status == "pending" and e.task_id is not None and e.server == server
         ]
-
-    # -- results (called by Task) -------------------------------------------------------------
-
-    def _materialize(self, task: Task) -> ImageResult | VideoResult | FaceSet:
-        produces = task.produces
-        original = task.inputs.get("original") or {}
-        stem = safe_stem(original.get("name"), produces or "result")
-        result: ImageResult | VideoResult | FaceSet
-        if produces == "faces":
-            source = None
-            if original.get("key"):
-                source = Asset(
-                    key=original["key"],
-                    name=original.get("name") or "",
-                    size=original.get("size"),
-                    kind=original.get("kind"),
-                )
-            result = save_faces(
-                self._transport, task.id, task.data, self.output_dir, source, original.get("path")
-            )
-            files = [str(f.path) for f in result.faces]
-        else:
-            kind = "video" if produces == "video" else "image"
-            result = save_swap(self._transport, task.id, task.data, self.output_dir, kind, stem)
-            files = [str(result.path)]
-            if isinstance(result, VideoResult) and result.cover_path:
-                files.append(str(result.cover_path))
-        self.journal.done(task.id, self.base_url, files)
-        return result
-
-    def _journal_failed(self, task: Task, error: MioError) -> None:
-        self.journal.failed(task.id, self.base_url, error.code, error.message)
 
     @property
     def rate_limit_listeners(self) -> list[Callable[[float], None]]:
@@ -513,12 +550,79 @@ class Client:
         return self._transport.request_count
 
 
-def _name_of(src: Any) -> str:
-    if isinstance(src, (Asset, Face)):
-        return src.name if isinstance(src, Asset) else f"face-{src.index}"
-    if isinstance(src, (str, os.PathLike)):
-        return Path(os.fspath(src)).name
-    return type(src).__name__
+def _chosen_faces(
+    faces: Mapping[Face, Any] | Mapping[int, Any] | Mapping[Face | int, Any],
+    faceset: FaceSet | None,
+) -> list[Face]:
+    """The faces a face swap names, checked: one FaceSet, each face once, indexes in range."""
+    if not faces:
+        raise BadRequestError("No face to swap: pass {face: new_face, ...}.")
+    chosen: list[Face] = []
+    for key in faces:
+        if isinstance(key, Face):
+            if faceset is not None and key.task_id != faceset.task_id:
+                raise BadRequestError(
+                    f"Face {key.index} comes from get-face task {key.task_id}, not from "
+                    f"the faceset of task {faceset.task_id}."
+                )
+            chosen.append(key)
+        elif isinstance(key, int) and not isinstance(key, bool):
+            if faceset is None:
+                raise BadRequestError(
+                    "Face numbers need the FaceSet they refer to.",
+                    hint="Pass faceset=client.detect_faces(original), or use its Face "
+                    "objects as keys: {faces[0]: 'me.jpg'}.",
+                )
+            if not 0 <= key < len(faceset):
+                raise InvalidArgumentError(
+                    f"There is no face {key}: the faceset has {len(faceset)} "
+                    f"(numbered 0..{len(faceset) - 1})."
+                )
+            chosen.append(faceset[key])
+        else:
+            raise BadRequestError(f"Cannot use {key!r} as a face: pass a Face or an index.")
+    if len(set(chosen)) != len(chosen):
+        raise BadRequestError("A face is listed twice: give each face one new face.")
+    get_face_ids = {f.task_id for f in chosen}
+    if len(get_face_ids) != 1 or None in get_face_ids:
+        raise BadRequestError(
+            "The faces come from different detect_faces() calls; use faces of one FaceSet."
+        )
+    return chosen
+
+
+def _require_same_original(given: Prepared, known: Mapping[str, Any]) -> None:
+    """BadRequestError unless ``given`` is the file the faces were found in (as far as
+    ``known`` tells: its key, its path, its size, its content)."""
+    if not known:
+        return
+    where = known.get("name") or known.get("key") or "another file"
+    label = given.label if isinstance(given, Source) else f"The original '{given.name}'"
+    mismatch = BadRequestError(
+        f"{label} is not the file these faces were found in ('{where}').",
+        hint="Pass the original the faces were detected in, or detect the faces of this one "
+        "first: faces = client.detect_faces(original).",
+    )
+    if isinstance(given, Asset):
+        if known.get("key") and given.key != known["key"]:
+            raise mismatch
+        return
+    known_path = Path(known["path"]) if known.get("path") else None
+    if known_path is not None and given.path is not None:
+        try:
+            if known_path.resolve() == given.path.resolve():
+                return
+        except OSError:
+            pass
+    if known.get("size") is not None and int(known["size"]) != given.size:
+        raise mismatch
+    if known_path is None or not known_path.is_file():
+        return
+    with open(known_path, "rb") as f:
+        known_digest = hashlib.file_digest(f, "sha256").hexdigest()
+    with given.open() as f:
+        if hashlib.file_digest(f, "sha256").hexdigest() != known_digest:
+            raise mismatch
 
 
 def _describe(item: Prepared, asset: Asset) -> dict[str, Any]:

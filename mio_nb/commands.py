@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from .cli import subcommand
 from .errors import AuthError, InsufficientCreditsError, MioError, RateLimitError
+from .formats import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from .results import FaceSet
 
 if TYPE_CHECKING:
     from .client import Client
@@ -38,9 +40,6 @@ EXIT_CODES = f"""exit codes:
   {EXIT_RATE_LIMITED}    rate limited (802) for longer than the client waits
   {EXIT_INTERRUPTED}  interrupted: submitted tasks keep running; see `mio-nb resume TASK_ID`
 """
-
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -166,6 +165,12 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new-face", help="the new face for every original of a folder")
     parser.add_argument("--workers", type=int, default=4, help="jobs at once (%(default)s)")
     parser.add_argument("--hd", action="store_true", help="high quality mode for every job")
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="pay again for jobs that failed for good in an earlier run (no face...) or whose "
+        "earlier request went unanswered (the task may exist)",
+    )
     parser.add_argument("-o", "--out", dest="output_dir_alias", help="same as --output-dir")
 
 
@@ -208,7 +213,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     if args.hd:
         jobs = [(job[0], job[1], True) for job in jobs]
     client = _client(args)
-    records = client.batch(jobs, workers=args.workers)
+    records = client.batch(jobs, workers=args.workers, retry_failed=args.retry_failed)
     for record in records:
         print(record)
     done = sum(r.ok for r in records)
@@ -237,8 +242,10 @@ def _run_history(args: argparse.Namespace) -> int:
 
     entries = Journal(Path(args.output_dir) / JOURNAL_NAME).entries()
     for e in entries[-args.n :]:
-        task = e.task_id if e.task_id is not None else "?"
+        task = e.task_id if e.task_id is not None else "-"
         detail = e.files[0] if e.files else (e.error or {}).get("message", "")
+        if e.task_id is None and e.attempt:
+            detail = f"attempt {e.attempt[:8]}: {detail}"
         print(f"{e.when}  {task!s:>8}  {e.type:<18} {e.status:<11} {detail}")
     if not entries:
         print(f"No task in {Path(args.output_dir) / JOURNAL_NAME}", file=sys.stderr)
@@ -253,9 +260,8 @@ def _resume_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_resume(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.task(args.task_id).wait()
-    path = getattr(result, "path", None)
-    if path is None:  # a FaceSet
+    if isinstance(result, FaceSet):
         print(f"{len(result)} faces (task {args.task_id})")
     else:
-        print(path)
+        print(result.path)
     return EXIT_OK

@@ -149,13 +149,13 @@ class NoFaceError(TaskError):
 
 
 class MultipleFacesError(TaskError):
-    """603: several faces where exactly one is needed."""
+    """603: several faces where exactly one is needed (in the original of a single swap)."""
 
     default_code = 603
     default_hint = (
-        "Use a new-face photo showing exactly one person. To choose faces in a group photo or "
-        "video, use faces = client.detect_faces(original) then client.swap_faces(original, "
-        "{faces[0]: new_face})."
+        "The original shows several faces and a single swap needs exactly one. To choose which "
+        "faces to replace, use faces = client.detect_faces(original) then "
+        "client.swap_faces(original, {faces[0]: new_face})."
     )
 
 
@@ -196,6 +196,41 @@ class MissingFileError(FileError, FileNotFoundError):
     """A local input path does not exist (raised before any request)."""
 
     default_hint = "Check the path (and the notebook's working directory: os.getcwd())."
+
+
+class CorruptFileError(FileError):
+    """A local input passes the format check by its first bytes but cannot be decoded (or has
+    no pixels, too many pixels, or no video stream). Raised before any request."""
+
+    default_hint = (
+        "Open the file on your computer to check it; re-save or re-export it (a truncated "
+        "download or copy is the usual cause), then try again."
+    )
+
+
+class FileChangedError(FileError):
+    """A local input changed (size or modification time) while it was being uploaded."""
+
+    default_hint = (
+        "Wait until the file is completely written (a download, a sync or an export still "
+        "running), then try again. Nothing was paid for."
+    )
+
+
+class OutputFolderError(MioError):
+    """The output folder cannot be created or written (checked before any request)."""
+
+    default_hint = (
+        "Pass Client(output_dir=...) (or --output-dir) a folder you can write to, with free "
+        "space. Nothing was sent or paid for."
+    )
+
+
+class InvalidArgumentError(BadRequestError, ValueError):
+    """An argument of the client is out of range (a timeout, hd, a face index...). Raised
+    before any request."""
+
+    default_hint = "Nothing was sent or paid for: fix the argument named above and try again."
 
 
 class KeyNotFoundError(MioError):
@@ -329,10 +364,13 @@ __all__ = [
     "TASK_MAY_EXIST_HINT",
     "AuthError",
     "BadRequestError",
+    "CorruptFileError",
+    "FileChangedError",
     "FileError",
     "FilePolicyError",
     "FileTooLargeError",
     "InsufficientCreditsError",
+    "InvalidArgumentError",
     "KeyNotFoundError",
     "MioError",
     "MissingCredentialsError",
@@ -340,6 +378,7 @@ __all__ = [
     "MultipleFacesError",
     "NetworkError",
     "NoFaceError",
+    "OutputFolderError",
     "PolicyError",
     "RateLimitError",
     "ServerError",

@@ -38,6 +38,12 @@ WEBM = FileFormat("webm", "video", "video/webm")
 
 SUPPORTED: tuple[FileFormat, ...] = (JPG, PNG, WEBP, GIF, MP4, M4V, MOV, WEBM)
 SUPPORTED_NAMES = "JPG, PNG, WEBP, GIF, M4V, MP4, MOV and WEBM"
+#: File name suffixes of the supported formats, lower case with the dot.
+VIDEO_SUFFIXES: tuple[str, ...] = tuple(f".{f.name}" for f in SUPPORTED if f.kind == "video")
+IMAGE_SUFFIXES: tuple[str, ...] = (
+    *(f".{f.name}" for f in SUPPORTED if f.kind == "image"),
+    ".jpeg",
+)
 
 # QuickTime files may begin with one of these atoms instead of "ftyp".
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
@@ -78,3 +84,9 @@ def format_for_name(file_name: str) -> FileFormat | None:
     ext = os.path.splitext(file_name)[1].lower().lstrip(".")
     ext = {"jpeg": "jpg"}.get(ext, ext)
     return next((f for f in SUPPORTED if f.name == ext), None)
+
+
+def kind_for_name(file_name: str) -> Kind | None:
+    """ "image" or "video" by a file name's extension, or None."""
+    fmt = format_for_name(file_name.split("?")[0])
+    return fmt.kind if fmt else None

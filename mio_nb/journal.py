@@ -1,15 +1,21 @@
 """The task journal: every task submitted, its inputs and saved result, in the output folder.
 
-One JSON object per line in ``<output_dir>/journal.jsonl``, appended as things happen (submitted,
-unconfirmed, done, failed), so a kernel restart loses nothing: ``client.history()`` folds the
-lines into one :class:`JournalEntry` per task and ``client.task(id).wait()`` resumes a pending one.
-Appends are single ``write`` calls of one line, so several clients can share a folder.
+One JSON object per line in ``<output_dir>/journal.jsonl``, appended as things happen, so neither
+a kernel restart nor a crash loses a paid task. Write-ahead: a task-creating request is recorded
+as an *attempt* before it is sent; its answer turns the attempt into a task (``submitted``) or
+removes it (``refused``: the server made nothing). An attempt with no outcome is shown by
+``client.history()`` as "unconfirmed": sent, answer not received, the task may exist.
+``client.history()`` folds the lines into one :class:`JournalEntry` per task or attempt and
+``client.task(id).wait()`` resumes a pending one. Entries are keyed by the server's identity (see
+``Client.server_id``), not its URL, so a sandbox on a new port still finds its tasks. Appends are
+single ``write`` calls of one line, so several clients can share a folder.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -17,20 +23,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .protocol import TaskType
+
 log = logging.getLogger("mio_nb.journal")
 
 JOURNAL_NAME = "journal.jsonl"
 
 State = Literal["pending", "done", "failed", "unconfirmed"]
 
+#: What an attempt with no recorded answer means.
+UNCONFIRMED_MESSAGE = "sent, answer not received: the task may exist (and be charged)"
+
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One task as recorded in the journal.
+    """One task (or one attempt to create one) as recorded in the journal.
 
     ``status``: "pending" (submitted, no result saved yet), "done" (``files`` saved), "failed"
-    (``error``), or "unconfirmed" (the create request may have reached the server but no task id
-    came back; ``task_id`` is None).
+    (``error``), or "unconfirmed" (the create request was sent, or was being sent, but no answer
+    was recorded: the task may exist on the server; ``task_id`` is None, ``attempt`` names it).
+    ``type`` is a :class:`~mio_nb.protocol.TaskType` value ("face-swap", "get-face", ...);
+    ``server`` the server's identity.
     """
 
     task_id: int | None
@@ -52,6 +65,16 @@ class JournalEntry:
         """Submission time, local, as ``YYYY-MM-DD HH:MM:SS``."""
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.submitted_at))
 
+    @property
+    def task_type(self) -> TaskType | None:
+        return TaskType.parse(self.type)
+
+
+def _type_name(name: Any) -> str:
+    """The current name of a task type (journals of mio-nb 0.1 used other names)."""
+    parsed = TaskType.parse(str(name or ""))
+    return parsed.value if parsed else str(name or "")
+
 
 class Journal:
     """Append-only JSON-lines journal at ``path``."""
@@ -63,28 +86,58 @@ class Journal:
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
 
-    def _append(self, event: dict[str, Any]) -> None:
+    def _append(self, event: dict[str, Any], *, sync: bool = False) -> None:
         event.setdefault("time", time.time())
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(line)
+                if sync:
+                    f.flush()
+                    os.fsync(f.fileno())
 
-    def submitted(
+    def attempt(
         self,
-        task_id: int,
-        type: str,
+        type: TaskType,
         server: str,
         inputs: dict[str, Any],
         params: dict[str, Any],
         job: str | None = None,
+    ) -> str:
+        """Record, before it is sent, a request creating a task; returns the attempt's id."""
+        attempt = uuid.uuid4().hex
+        self._append(
+            {
+                "event": "attempt",
+                "attempt": attempt,
+                "type": type.value,
+                "server": server,
+                "inputs": inputs,
+                "params": params,
+                "job": job,
+            },
+            sync=True,
+        )
+        return attempt
+
+    def submitted(
+        self,
+        task_id: int,
+        type: TaskType,
+        server: str,
+        inputs: dict[str, Any],
+        params: dict[str, Any],
+        job: str | None = None,
+        attempt: str | None = None,
     ) -> None:
+        """The server created task ``task_id`` (for ``attempt``)."""
         self._append(
             {
                 "event": "submitted",
+                "attempt": attempt,
                 "task_id": task_id,
-                "type": type,
+                "type": type.value,
                 "server": server,
                 "inputs": inputs,
                 "params": params,
@@ -92,26 +145,27 @@ class Journal:
             }
         )
 
-    def unconfirmed(
-        self,
-        type: str,
-        server: str,
-        inputs: dict[str, Any],
-        params: dict[str, Any],
-        message: str,
-        job: str | None = None,
-    ) -> None:
+    def refused(self, attempt: str, server: str, code: int | None, message: str) -> None:
+        """The server answered ``attempt`` with an error: no task was made, nothing to show."""
+        self._append(
+            {
+                "event": "refused",
+                "attempt": attempt,
+                "server": server,
+                "error": {"code": code, "message": message},
+            }
+        )
+
+    def unconfirmed(self, attempt: str, server: str, message: str) -> None:
+        """``attempt`` may have reached the server but no task id came back (``message``: why)."""
         self._append(
             {
                 "event": "unconfirmed",
-                "attempt": uuid.uuid4().hex,
-                "type": type,
+                "attempt": attempt,
                 "server": server,
-                "inputs": inputs,
-                "params": params,
                 "error": {"message": message},
-                "job": job,
-            }
+            },
+            sync=True,
         )
 
     def done(self, task_id: int, server: str, files: list[str]) -> None:
@@ -143,37 +197,53 @@ class Journal:
         return events
 
     def entries(self) -> list[JournalEntry]:
-        """One entry per task, oldest first."""
+        """One entry per task or unconfirmed attempt, oldest first."""
         rows: dict[tuple[str, Any], dict[str, Any]] = {}
         for ev in self._events():
             kind = ev.get("event")
             server = str(ev.get("server") or "")
-            if kind == "unconfirmed":
-                rows[("attempt", ev.get("attempt"))] = {
+            attempt_key = ("attempt", ev.get("attempt"))
+            if kind in ("attempt", "unconfirmed") and attempt_key not in rows:
+                if kind == "unconfirmed" and ev.get("type") is None:
+                    continue  # the outcome of an attempt already answered
+                rows[attempt_key] = {
                     "task_id": None,
-                    "type": ev.get("type", ""),
+                    "type": _type_name(ev.get("type")),
                     "status": "unconfirmed",
                     "server": server,
                     "submitted_at": ev.get("time", 0.0),
                     "updated_at": ev.get("time", 0.0),
                     "inputs": ev.get("inputs") or {},
                     "params": ev.get("params") or {},
-                    "error": ev.get("error"),
+                    "error": {"message": UNCONFIRMED_MESSAGE},
                     "attempt": ev.get("attempt"),
                     "job": ev.get("job"),
                 }
+            if kind == "unconfirmed":
+                if attempt_key in rows:
+                    rows[attempt_key]["updated_at"] = ev.get("time", 0.0)
+                    message = (ev.get("error") or {}).get("message")
+                    detail = f"{UNCONFIRMED_MESSAGE} ({message})" if message else None
+                    rows[attempt_key]["error"] = {"message": detail or UNCONFIRMED_MESSAGE}
+                continue
+            if kind == "attempt":
+                continue
+            if kind == "refused":
+                rows.pop(attempt_key, None)
                 continue
             key = (server, ev.get("task_id"))
             if kind == "submitted":
+                started = rows.pop(attempt_key, None) if ev.get("attempt") else None
                 rows[key] = {
                     "task_id": ev.get("task_id"),
-                    "type": ev.get("type", ""),
+                    "type": _type_name(ev.get("type")),
                     "status": "pending",
                     "server": server,
-                    "submitted_at": ev.get("time", 0.0),
+                    "submitted_at": (started or ev).get("submitted_at", ev.get("time", 0.0)),
                     "updated_at": ev.get("time", 0.0),
                     "inputs": ev.get("inputs") or {},
                     "params": ev.get("params") or {},
+                    "attempt": ev.get("attempt"),
                     "job": ev.get("job"),
                 }
                 continue

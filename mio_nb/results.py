@@ -11,10 +11,8 @@ from __future__ import annotations
 import html
 import io
 import os
-import re
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from .transport import Transport
 
 Kind = Literal["image", "video"]
 
@@ -325,99 +322,3 @@ class VideoResult:
 
 
 Result = ImageResult | VideoResult
-
-# -- saving results ---------------------------------------------------------------------------
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_stem(name: str | None, fallback: str) -> str:
-    """A file-name-safe stem from a user's file name."""
-    stem = Path(name).stem if name else ""
-    stem = _SAFE.sub("-", stem).strip("-.")[:60]
-    return stem or fallback
-
-
-def _ext(key: str, fallback: str) -> str:
-    ext = Path(key.split("?")[0]).suffix.lower().lstrip(".")
-    return ext if ext and len(ext) <= 5 else fallback
-
-
-def _fetch(transport: Transport, url: str, key: str | None, dest: Path, size: int | None) -> Path:
-    """Download ``url`` to ``dest`` unless an identical file is already there.
-
-    A refused (expired) URL is re-signed once through access-url with ``key``.
-    """
-    from . import protocol
-    from .transport import StorageURLExpired
-
-    if dest.exists() and dest.stat().st_size > 0 and size in (None, dest.stat().st_size):
-        return dest
-    try:
-        transport.download(url, dest)
-    except StorageURLExpired:
-        if not key:
-            raise _expired(dest) from None
-        fresh = transport.call("POST", protocol.ACCESS_URL_PATH, json={"key": key})
-        try:
-            transport.download(str(fresh["url"]), dest)
-        except StorageURLExpired:
-            raise _expired(dest) from None
-    return dest
-
-
-def _expired(dest: Path) -> Exception:
-    from .errors import FileError
-
-    return FileError(
-        f"The result URL for {dest.name} was refused (expired?) and could not be renewed.",
-        hint="Results are kept 7 days on the server; fetch it again with client.task(ID).wait().",
-    )
-
-
-def save_swap(
-    transport: Transport,
-    task_id: int,
-    data: Mapping[str, Any],
-    output_dir: Path,
-    kind: Kind,
-    stem: str,
-) -> ImageResult | VideoResult:
-    """Save a swap's result (and a video's cover) to ``output_dir``, then build the result."""
-    merge_key = str(data.get("merge_key") or "")
-    default_ext = "png" if kind == "image" else "mp4"
-    path = output_dir / f"{stem}-swap-{task_id}.{_ext(merge_key, default_ext)}"
-    _fetch(transport, str(data["merge_url"]), merge_key, path, _int(data.get("size")))
-    if kind == "image":
-        return ImageResult.from_api(task_id, data, path)
-    cover_path = None
-    if data.get("cover_url"):
-        cover_key = str(data.get("cover_key") or "")
-        cover_path = output_dir / f"{stem}-swap-{task_id}-cover.{_ext(cover_key, 'png')}"
-        _fetch(transport, str(data["cover_url"]), cover_key, cover_path, None)
-    return VideoResult.from_api(task_id, data, path, cover_path)
-
-
-def save_faces(
-    transport: Transport,
-    task_id: int,
-    items: list[Mapping[str, Any]],
-    output_dir: Path,
-    source: Asset | None,
-    source_path: str | None = None,
-) -> FaceSet:
-    """Save every face crop of a get-face task (in parallel) and build the FaceSet."""
-    folder = output_dir / f"faces-{task_id}"
-    faces = [Face.from_api(i, raw, task_id) for i, raw in enumerate(items)]
-
-    def fetch(face: Face) -> Face:
-        dest = folder / f"face-{face.index}.{_ext(face.key, 'png')}"
-        _fetch(transport, face.url, face.key, dest, face.size)
-        return replace(face, path=dest)
-
-    if len(faces) > 1:
-        with ThreadPoolExecutor(max_workers=min(8, len(faces))) as pool:
-            faces = list(pool.map(fetch, faces))
-    else:
-        faces = [fetch(f) for f in faces]
-    return FaceSet(task_id=task_id, faces=tuple(faces), source=source, source_path=source_path)

@@ -14,33 +14,41 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import protocol
 from .errors import MioError, TaskError, TaskTimeoutError
+from .formats import VIDEO_SUFFIXES
+from .preflight import check_timeout
+from .protocol import TaskType
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .results import FaceSet, ImageResult, VideoResult
+    from .journal import Journal
+    from .saver import Saved, Saver
+    from .transport import Transport
 
 log = logging.getLogger("mio_nb.tasks")
-
-#: Task types, as recorded in the journal, with their endpoint and what they produce.
-TASK_TYPES: dict[str, tuple[str, str]] = {
-    "image-swap": (protocol.FACE_SWAP_PATH, "image"),
-    "video-swap": (protocol.VIDEO_FACE_SWAP_PATH, "video"),
-    "detect-faces": (protocol.GET_FACE_PATH, "faces"),
-    "multi-image-swap": (protocol.MULTIPLE_FACE_SWAP_PATH, "image"),
-    "multi-video-swap": (protocol.MULTIPLE_VIDEO_FACE_SWAP_PATH, "video"),
-}
 
 #: Default total wait per produced kind, in seconds.
 DEFAULT_TIMEOUTS = {"image": 900.0, "faces": 900.0, "video": 3600.0}
 
 State = Literal["pending", "done", "failed"]
 _STATUS_NAMES = {0: "done (0)", 1: "waiting", 2: "processing", 3: "success", 4: "failed"}
-_VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".webm")
+
+
+@dataclass
+class TaskContext:
+    """What a :class:`Task` works with: the HTTP layer, the journal, the saver, the server's
+    identity (asked once, lazily) and the client's waiting preferences."""
+
+    transport: Transport
+    journal: Journal
+    saver: Saver
+    server_id: Callable[[], str]
+    wait_timeout: float | None = None
+    progress: bool = True
 
 
 def poll_interval(elapsed: float) -> float:
@@ -56,7 +64,7 @@ def poll_interval(elapsed: float) -> float:
     return min(4.0 + (elapsed - 30.0) / 120.0, 5.0)
 
 
-def _has_result(produces: str | None, data: Any) -> bool:
+def _has_result(produces: protocol.Produces | None, data: Any) -> bool:
     if produces == "faces":
         return isinstance(data, list) and len(data) > 0
     if produces in ("image", "video"):
@@ -67,11 +75,11 @@ def _has_result(produces: str | None, data: Any) -> bool:
     )
 
 
-def _infer_produces(data: Any) -> str:
+def _infer_produces(data: Any) -> protocol.Produces:
     if isinstance(data, list):
         return "faces"
     key = str(data.get("merge_key") or data.get("merge_url") or "").split("?")[0].lower()
-    if "duration" in data or "cover_url" in data or key.endswith(_VIDEO_EXTS):
+    if "duration" in data or "cover_url" in data or key.endswith(VIDEO_SUFFIXES):
         return "video"
     return "image"
 
@@ -84,13 +92,13 @@ class Task:
 
     def __init__(
         self,
-        client: Client,
+        context: TaskContext,
         task_id: int,
-        type: str | None = None,
+        type: TaskType | str | None = None,
         inputs: dict[str, Any] | None = None,
     ) -> None:
         self.id = int(task_id)
-        self.type = type
+        self.type = TaskType.parse(type) if isinstance(type, str) else type
         self.inputs = inputs or {}
         self.status: int | None = None
         self.message = ""
@@ -99,8 +107,8 @@ class Task:
         self.state: State = "pending"
         #: monotonic times of detail requests made by wait() (benchmarks read them).
         self.poll_times: list[float] = []
-        self._client = client
-        self._result: ImageResult | VideoResult | FaceSet | None = None
+        self._ctx = context
+        self._result: Saved | None = None
         self._warned_status: set[Any] = set()
 
     def __repr__(self) -> str:
@@ -110,10 +118,10 @@ class Task:
         return f"<Task {self.id} {self.type or 'unknown type'}: {self.state}, status {status}>"
 
     @property
-    def produces(self) -> str | None:
+    def produces(self) -> protocol.Produces | None:
         """ "image", "video" or "faces" (None while unknown)."""
-        if self.type in TASK_TYPES:
-            return TASK_TYPES[self.type][1]
+        if self.type is not None:
+            return self.type.produces
         if self.state == "done":
             return _infer_produces(self.data)
         return None
@@ -131,7 +139,7 @@ class Task:
         if self.state != "pending":
             return self
         try:
-            data = self._client._transport.call(
+            data = self._ctx.transport.call(
                 "GET", protocol.TASK_DETAIL_PATH, params={"id": self.id}
             )
         except MioError as e:
@@ -175,9 +183,9 @@ class Task:
             error.task_id = self.id
         self.state = "failed"
         self.error = error
-        self._client._journal_failed(self, error)
+        self._ctx.journal.failed(self.id, self._ctx.server_id(), error.code, error.message)
 
-    def result(self) -> ImageResult | VideoResult | FaceSet:
+    def result(self) -> Saved:
         """The saved result of a finished task (downloads it on first call)."""
         if self._result is None:
             if self.state == "failed" and self.error is not None:
@@ -188,19 +196,29 @@ class Task:
                     task_id=self.id,
                     hint=f"Call client.task({self.id}).wait().",
                 )
-            self._result = self._client._materialize(self)
+            self._result = self._save()
         return self._result
 
-    def wait(
-        self, timeout: float | None = None, progress: bool = True
-    ) -> ImageResult | VideoResult | FaceSet:
+    def _save(self) -> Saved:
+        from .saver import files_of
+
+        server = self._ctx.server_id()
+        entry = self._ctx.journal.find(self.id, server)
+        reuse = entry.files if entry is not None and entry.status == "done" else ()
+        produces = self.produces or _infer_produces(self.data)
+        result = self._ctx.saver.save(self.id, produces, self.data, self.inputs, reuse)
+        self._ctx.journal.done(self.id, server, files_of(result))
+        return result
+
+    def wait(self, timeout: float | None = None, progress: bool = True) -> Saved:
         """Poll until the task finishes, save its result to the output folder and return it.
 
         ``timeout``: total seconds (default: 15 min, 60 min for videos) -> TaskTimeoutError,
         the task keeps running. Ctrl-C stops waiting; ``client.task(ID).wait()`` resumes.
         """
+        timeout = check_timeout(timeout) or self._ctx.wait_timeout
         if timeout is None:
-            timeout = self._client.wait_timeout or DEFAULT_TIMEOUTS.get(self.produces or "", 3600.0)
+            timeout = DEFAULT_TIMEOUTS.get(self.produces or "", 3600.0)
         start = time.monotonic()
         deadline = start + timeout
         bar = None
@@ -223,7 +241,7 @@ class Task:
                         f"{_STATUS_NAMES.get(self.status, self.status)}).",
                         task_id=self.id,
                     )
-                if progress and self._client.progress and elapsed > 1.0:
+                if progress and self._ctx.progress and elapsed > 1.0:
                     if bar is None:
                         bar = self._progress_bar()
                     bar.set_description_str(

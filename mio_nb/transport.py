@@ -478,8 +478,13 @@ class Transport:
         dest: Path,
         *,
         progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Stream a presigned GET to ``dest`` (via a temporary file); returns the byte count."""
+        overwrite: bool = False,
+    ) -> Path:
+        """Stream a presigned GET to ``dest`` via a temporary file; returns the saved path.
+
+        Unless ``overwrite``, an existing file is never replaced: the download goes to the first
+        free name ``<stem>-2<suffix>``, ``-3``... next to ``dest``.
+        """
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self.storage.get(url, stream=True, timeout=self.storage_timeout) as resp:
@@ -496,11 +501,13 @@ class Transport:
                             total += len(chunk)
                             if progress:
                                 progress(len(chunk))
-                    os.replace(tmp, dest)
+                    if overwrite:
+                        os.replace(tmp, dest)
+                        return dest
+                    return _link_free_name(Path(tmp), dest)
                 except BaseException:
                     Path(tmp).unlink(missing_ok=True)
                     raise
-                return total
         except requests.RequestException as exc:
             raise NetworkError(
                 f"Download of {_strip_query(url)} failed: {_short_reason(exc)}."
@@ -521,3 +528,23 @@ class Transport:
             f"{what} of {where}: storage answered HTTP {resp.status_code}. {message}".strip(),
             http_status=resp.status_code,
         )
+
+
+def _link_free_name(tmp: Path, dest: Path) -> Path:
+    """Move the complete file ``tmp`` to ``dest``, or to the first free ``dest-N`` name; never
+    replaces a file (a hard link fails if the name exists, even if another process just took
+    it)."""
+    for n in range(1, 1000):
+        target = dest if n == 1 else dest.with_name(f"{dest.stem}-{n}{dest.suffix}")
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links on this file system: check, then rename
+            if target.exists():
+                continue
+            os.replace(tmp, target)
+            return target
+        tmp.unlink()
+        return target
+    raise FileExistsError(f"No free file name next to {dest}")

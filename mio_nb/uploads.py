@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import protocol
 from .errors import (
     BadRequestError,
+    FileChangedError,
     FileError,
     FileTooLargeError,
     MissingFileError,
@@ -34,6 +36,7 @@ from .formats import (
     format_for_name,
     sniff,
 )
+from .preflight import check_media, check_pixels
 from .results import Asset, Face, Kind
 
 if TYPE_CHECKING:
@@ -60,6 +63,8 @@ class Source:
     format: FileFormat
     path: Path | None = None
     data: bytes | None = field(default=None, repr=False)
+    #: The file's modification time when it was checked (a change during upload is an error).
+    mtime_ns: int | None = field(default=None, repr=False)
 
     @property
     def kind(self) -> Kind:
@@ -126,22 +131,32 @@ def _from_path(path: Path, role: str) -> Source:
             hint="Check the file's permissions and that it is fully downloaded/synced.",
         ) from None
     fmt = _check(label, st.st_size, head, path.name)
-    return Source(label=label, name=path.name, size=st.st_size, format=fmt, path=path)
+    check_media(label, fmt, path=path)
+    return Source(
+        label=label,
+        name=path.name,
+        size=st.st_size,
+        format=fmt,
+        path=path,
+        mtime_ns=st.st_mtime_ns,
+    )
 
 
 def _from_bytes(data: bytes, role: str, name: str | None) -> Source:
     label = f"The {role} ({name or 'in-memory data'})"
     fmt = _check(label, len(data), data[:HEAD_BYTES], name)
+    check_media(label, fmt, data=data)
     base = Path(name).stem if name else role.replace(" ", "-")
     return Source(label=label, name=f"{base}.{fmt.name}", size=len(data), format=fmt, data=data)
 
 
 def _from_pil(img: Any, role: str) -> Source:
+    name = Path(getattr(img, "filename", "") or role.replace(" ", "-")).stem + ".png"
+    check_pixels(f"The {role} (PIL image {name})", *img.size)
     buf = io.BytesIO()
     if img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         img = img.convert("RGB")
     img.save(buf, format="PNG", compress_level=3)
-    name = Path(getattr(img, "filename", "") or role.replace(" ", "-")).stem + ".png"
     return _from_bytes(buf.getvalue(), role, name)
 
 
@@ -188,21 +203,61 @@ def require_kind(item: Prepared, kind: Kind, role: str, hint: str | None = None)
 
 
 class _ProgressReader:
-    """A file-like view of ``size`` bytes that reports reads; seekable so retries rewind."""
+    """A file-like view of ``size`` bytes that reports reads; seekable so retries rewind.
 
-    def __init__(self, f: IO[bytes], size: int, report: Callable[[int], None] | None) -> None:
+    Raises FileChangedError as soon as the file is shorter than checked, changes size or
+    modification time, or the upload takes longer than ``deadline`` (monotonic seconds).
+    """
+
+    def __init__(
+        self,
+        f: IO[bytes],
+        source: Source,
+        report: Callable[[int], None] | None,
+        deadline: float | None = None,
+    ) -> None:
         self._f = f
-        self._size = size
+        self._source = source
+        self._size = source.size
         self._pos = 0
         self._report = report
+        self._deadline = deadline
 
     def __len__(self) -> int:
         return self._size
 
+    def _changed(self, what: str) -> FileChangedError:
+        return FileChangedError(f"{self._source.label} {what} while it was being uploaded.")
+
+    def _check_unchanged(self) -> None:
+        path = self._source.path
+        if path is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                raise self._changed("disappeared") from None
+            if st.st_size != self._size:
+                raise self._changed(f"changed size ({self._size} -> {st.st_size} bytes)")
+            if self._source.mtime_ns is not None and st.st_mtime_ns != self._source.mtime_ns:
+                raise self._changed("was modified")
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise FileError(
+                f"{self._source.label} took too long to upload (more than "
+                f"{upload_budget(self._size):.0f} s).",
+                hint="Check the network connection, then try again. Nothing was paid for.",
+            )
+
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
             n = self._size - self._pos
-        chunk = self._f.read(min(n, self._size - self._pos))
+        want = min(n, self._size - self._pos)
+        chunk = self._f.read(want)
+        if len(chunk) < want:
+            raise self._changed(
+                f"is shorter than when it was checked ({self._pos + len(chunk)} of "
+                f"{self._size} bytes)"
+            )
+        self._check_unchanged()
         self._pos += len(chunk)
         if self._report and chunk:
             self._report(len(chunk))
@@ -221,6 +276,12 @@ class _ProgressReader:
             self._report(pos - self._pos)
         self._pos = pos
         return pos
+
+
+def upload_budget(size: int) -> float:
+    """The most seconds one upload attempt of ``size`` bytes may take: 2 minutes plus one
+    second per 256 KB (a slow line of 2 Mbit/s)."""
+    return 120.0 + size / 262_144
 
 
 def upload_source(
@@ -259,7 +320,8 @@ def upload_source(
                 ticket = (str(data["upload_url"]), str(data["key"]))
             url, key = ticket
             with source.open() as f:
-                reader = _ProgressReader(f, source.size, bar.update if bar else None)
+                deadline = time.monotonic() + upload_budget(source.size)
+                reader = _ProgressReader(f, source, bar.update if bar else None, deadline)
                 try:
                     transport.put(url, reader, source.size, source.format.mime)
                     break

@@ -35,15 +35,9 @@ MESSAGES = {
     Code.RATE_LIMITED: "Not enough requests",
 }
 
-TASK_PATHS = {
-    P.FACE_SWAP_PATH: J.FACE_SWAP,
-    P.VIDEO_FACE_SWAP_PATH: J.VIDEO_FACE_SWAP,
-    P.GET_FACE_PATH: J.GET_FACE,
-    P.MULTIPLE_FACE_SWAP_PATH: J.MULTIPLE_FACE_SWAP,
-    P.MULTIPLE_VIDEO_FACE_SWAP_PATH: J.MULTIPLE_VIDEO_FACE_SWAP,
-}
+TASK_PATHS = {t.path: t.value for t in P.TaskType}
 POST_PATHS = {P.UPLOAD_URL_PATH, P.ACCESS_URL_PATH, P.TOKEN_PATH, *TASK_PATHS}
-API_PATHS = POST_PATHS | {P.TASK_DETAIL_PATH}
+API_PATHS = POST_PATHS | {P.TASK_DETAIL_PATH, P.SERVER_INFO_PATH}
 _INT = re.compile(r"^\s*-?\d+\s*$")
 
 
@@ -71,6 +65,8 @@ class Context:
     faults: FaultState
     submit: Callable[[int], None]
     success_status: int = int(TaskStatus.SUCCESS)
+    #: The id kept in the data dir, announced at SERVER_INFO_PATH (clients key journals by it).
+    server_id: str = ""
 
 
 def as_int(value: Any, name: str) -> int:
@@ -124,6 +120,9 @@ class Api:
                 if task_id is None:
                     raise ApiError(Code.BAD_PARAMETER, "id is required")
                 return 200, self.detail(as_int(task_id, "id"), base_url), False
+            if path == P.SERVER_INFO_PATH and method == "GET":
+                self._auth(auth_header)
+                return 200, envelope(data={"server_id": self.ctx.server_id}), False
             if path not in POST_PATHS:
                 if path in API_PATHS:
                     return 405, envelope(Code.BAD_PARAMETER, "Method not allowed"), False

@@ -12,16 +12,17 @@ from typing import Any
 
 from PIL import Image
 
-from mio_nb.protocol import HD_ON
+from mio_nb.protocol import HD_ON, TaskType
 from mio_nb.sandbox.storage import Storage, asset_key, upload_key
 from mio_nb.sandbox.taskstore import FacePartRow, TaskRow, TaskStore
 
-FACE_SWAP = "face-swap"
-VIDEO_FACE_SWAP = "video-face-swap"
-GET_FACE = "get-face"
-MULTIPLE_FACE_SWAP = "multiple-face-swap"
-MULTIPLE_VIDEO_FACE_SWAP = "multiple-video-face-swap"
-TASK_TYPES = (FACE_SWAP, VIDEO_FACE_SWAP, GET_FACE, MULTIPLE_FACE_SWAP, MULTIPLE_VIDEO_FACE_SWAP)
+# The task table stores a type as its name (TaskType's value).
+FACE_SWAP = TaskType.FACE_SWAP.value
+VIDEO_FACE_SWAP = TaskType.VIDEO_FACE_SWAP.value
+GET_FACE = TaskType.GET_FACE.value
+MULTIPLE_FACE_SWAP = TaskType.MULTIPLE_FACE_SWAP.value
+MULTIPLE_VIDEO_FACE_SWAP = TaskType.MULTIPLE_VIDEO_FACE_SWAP.value
+TASK_TYPES = tuple(t.value for t in TaskType)
 
 Progress = Callable[[float], None]
 

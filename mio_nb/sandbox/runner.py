@@ -36,19 +36,30 @@ def _load_secrets(data_dir: Path) -> dict[str, str]:
     """The sandbox's persistent secrets (static token, client credentials, signing key)."""
     path = data_dir / _SECRETS_FILE
     if path.exists():
-        return json.loads(path.read_text())
+        values = json.loads(path.read_text())
+        if "server_id" in values:
+            return values
+        # A data dir of mio-nb 0.1: give it its id once, kept from now on.
+        values["server_id"] = "sandbox-" + secrets.token_hex(8)
+        _write_secrets(path, values)
+        return values
     values = {
         "token": "sbx_" + secrets.token_urlsafe(24),
         "client_id": "sandbox-" + secrets.token_hex(4),
         "client_secret": secrets.token_urlsafe(24),
         "signing_key": secrets.token_hex(32),
+        "server_id": "sandbox-" + secrets.token_hex(8),
     }
+    _write_secrets(path, values)
+    return values
+
+
+def _write_secrets(path: Path, values: dict[str, str]) -> None:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(values, f)
     os.replace(tmp, path)
-    return values
 
 
 class Sandbox:
@@ -95,6 +106,8 @@ class Sandbox:
         self.token: str = token or values["token"]
         self.client_id: str = values["client_id"]
         self.client_secret: str = values["client_secret"]
+        #: Stays the same for this data dir, whatever the port: clients key their journal by it.
+        self.server_id: str = values["server_id"]
         key = bytes.fromhex(values["signing_key"])
         self._faults = FaultState(faults)
         self._store = TaskStore(self.data_dir / "tasks.sqlite3")
@@ -114,6 +127,7 @@ class Sandbox:
             faults=self._faults,
             submit=self._pool.submit,
             success_status=success_status,
+            server_id=self.server_id,
         )
         try:
             self._httpd = SandboxHTTPServer((host, port), Api(ctx), storage, self._faults)
@@ -227,13 +241,15 @@ def default_data_dir() -> Path:
 
 
 def shared_sandbox() -> Sandbox:
-    """The process-wide sandbox (real engine), started on first use and reused after.
+    """The process-wide sandbox (real engine, or ``MIO_NB_SANDBOX_ENGINE``), started on first
+    use and reused after.
 
     Raises ImportError with the install hint when the real engine's packages are missing.
     """
     global _shared
     with _shared_lock:
         if _shared is None or not _shared.running:
-            _shared = Sandbox(data_dir=default_data_dir(), engine="real")
+            engine = os.environ.get("MIO_NB_SANDBOX_ENGINE") or "real"
+            _shared = Sandbox(data_dir=default_data_dir(), engine=engine)
             atexit.register(_shared.stop)
         return _shared

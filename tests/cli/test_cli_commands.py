@@ -115,7 +115,7 @@ def test_history_and_resume(sb: Sandbox, tmp_path: Path) -> None:
     assert history.returncode == 0
     (line,) = history.stdout.splitlines()
     task_id = int(line.split()[2])
-    assert "image-swap" in line and "done" in line
+    assert "face-swap" in line and "done" in line
     resume = mio("resume", task_id, sb=sb, cwd=tmp_path)
     assert resume.returncode == 0, resume.stderr
     assert resume.stdout.strip() == swap.stdout.strip()

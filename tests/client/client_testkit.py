@@ -49,3 +49,10 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def tiny_gif() -> bytes:
+    """A real 4x4 GIF: the smallest input that passes every check before upload."""
+    buf = io.BytesIO()
+    Image.new("P", (4, 4)).save(buf, format="GIF")
+    return buf.getvalue()

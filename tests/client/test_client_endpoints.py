@@ -163,7 +163,7 @@ def test_submit_refresh_and_look_up_a_task(client: Client, media):
     task.refresh()
     assert task.status in (1, 2, 3)
     same = client.task(task.id)
-    assert same.type == "image-swap"
+    assert same.type == "face-swap"
     result = same.wait(timeout=30)
     assert isinstance(result, ImageResult) and result.task_id == task.id
     assert same.done and same.result() is result

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from client_testkit import FAST_RETRY, TaskWatch
+from client_testkit import FAST_RETRY, TaskWatch, tiny_gif
 
 from mio_nb import (
     AuthError,
@@ -27,11 +27,10 @@ from mio_nb import (
     NoFaceError,
     RateLimitError,
     ServerError,
-    TaskError,
     TaskTimeoutError,
     UnsupportedFormatError,
 )
-from mio_nb.errors import error_class
+from mio_nb.errors import CorruptFileError, error_class
 from mio_nb.formats import MAX_UPLOAD_BYTES
 from mio_nb.sandbox import Faults, Sandbox
 from mio_nb.transport import RetryConfig
@@ -122,7 +121,7 @@ def test_token_from_environment(monkeypatch: pytest.MonkeyPatch, sb: Sandbox, tm
     monkeypatch.setenv("MIOCREATE_BASE_URL", sb.base_url)
     client = Client(output_dir=tmp_path)
     assert client.base_url == sb.base_url and "environment" in repr(client)
-    assert client.access_url(client.upload(b"GIF89a" + b"\0" * 40)).startswith(sb.base_url)
+    assert client.access_url(client.upload(tiny_gif())).startswith(sb.base_url)
 
 
 def test_bad_static_token_is_an_auth_error(sb: Sandbox, tmp_path: Path, media, watch):
@@ -138,7 +137,7 @@ def test_bad_client_secret_is_an_auth_error(sb: Sandbox, tmp_path: Path):
         base_url=sb.base_url, client_id=sb.client_id, client_secret="nope", output_dir=tmp_path
     )
     with pytest.raises(AuthError, match="client credentials"):
-        client.upload(b"GIF89a" + b"\0" * 40)
+        client.upload(tiny_gif())
 
 
 def test_unknown_key_is_key_not_found(client: Client, media, watch: TaskWatch):
@@ -223,20 +222,18 @@ def test_unreachable_server_is_a_network_error(tmp_path: Path, media):
 def test_html_502_is_a_server_error_never_a_json_error(client: Client, sb: Sandbox):
     sb.set_faults(Faults(bad_gateway_rate=1.0))
     with pytest.raises(ServerError) as info:
-        client.upload(b"GIF89a" + b"\0" * 40)
+        client.upload(tiny_gif())
     assert info.value.http_status == 502 and "HTML" in info.value.message
 
 
-def test_corrupt_file_with_valid_magic_fails_the_task(client: Client, media, watch):
-    """It passes the client's magic-bytes check, so it is uploaded; the engine cannot read it
-    and the task fails: the error carries the task id and the journal records the failure."""
+def test_corrupt_file_with_valid_magic_is_refused_before_any_request(client: Client, media, watch):
+    """It passes the magic-bytes check but does not decode: refused before the upload, so
+    nothing is paid for, and the message names the role."""
     corrupt = b"\x89PNG\r\n\x1a\n" + b"not really a picture " * 20
-    with pytest.raises((TaskError, FileError)) as info:
+    with pytest.raises(CorruptFileError) as info:
         client.swap_image(corrupt, media["png"])
-    assert info.value.code in (601, 701) and info.value.task_id is not None
-    (entry,) = client.history()
-    assert entry.status == "failed" and entry.error["code"] == info.value.code
-    assert len(watch.assert_no_duplicates()) == 1
+    assert "The original" in info.value.message and info.value.task_id is None
+    assert client.request_count == 0 and client.history() == [] and watch.new() == []
 
 
 def test_no_face_found_is_no_face_error(client: Client, watch):

@@ -74,6 +74,7 @@ def test_storage_faults_are_retried(client: Client, sb: Sandbox, media, watch, k
 def test_task_creation_is_never_repeated(client, sb, media, watch, knob, cls, phase):
     assets = client.upload_many([media["jpg"], media["png"]])
     sb.set_faults(Faults(only_paths=(P.FACE_SWAP_PATH,), fault_phase=phase, **{knob: 1.0}))
+    assert client.server_id == sb.server_id  # asked once, before counting
     sent_before = client.request_count
     with pytest.raises(cls) as info:
         client.submit_image_swap(assets[0], assets[1])

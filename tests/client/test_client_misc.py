@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from client_testkit import tiny_gif
 
 from mio_nb import Client, FileError
 from mio_nb import protocol as P
@@ -90,4 +91,4 @@ def test_credentials_order_and_colab_secrets(
 
     monkeypatch.delenv("MIOCREATE_TOKEN")
     client = Client(base_url=sb.base_url, output_dir=tmp_path)  # Colab secrets, derived token URL
-    assert client.access_url(client.upload(b"GIF89a" + b"\0" * 40)).startswith(sb.base_url)
+    assert client.access_url(client.upload(tiny_gif())).startswith(sb.base_url)
