@@ -367,8 +367,15 @@ class Client:
         chosen = _chosen_faces(faces, faceset)
         get_face_id = chosen[0].task_id
         assert get_face_id is not None
-        known = self._known_original(faceset, get_face_id)
         given = None if original is None else prepare(original, "original")
+        roles = {
+            f"new face for face {f.index}": v for f, v in zip(chosen, faces.values(), strict=True)
+        }
+        prepared = {role: prepare(src, role) for role, src in roles.items()}
+        for role, item in prepared.items():
+            require_kind(item, "image", role, "The new face must be a photo.")
+        check_output_dir(self.output_dir)
+        known = self._known_original(faceset, get_face_id)
         if given is not None:
             _require_same_original(given, known)
         kind = known.get("kind") or (given.kind if given is not None else None)
@@ -377,13 +384,11 @@ class Client:
                 "Cannot tell whether the faces are from an image or a video.",
                 hint="Pass the original file (or the FaceSet) too.",
             )
-        roles = {
-            f"new face for face {f.index}": v for f, v in zip(chosen, faces.values(), strict=True)
-        }
         assets, record = self._resolve(
             roles,
             dict.fromkeys(roles, "image"),
             dict.fromkeys(roles, "The new face must be a photo."),
+            prepared,
         )
         pairs = [
             {"target_part_key": f.key, "avatar_part_key": assets[role].key}

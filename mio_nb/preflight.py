@@ -147,9 +147,13 @@ def _check_image(label: str, fmt: FileFormat, path: Path | None, data: bytes | N
                 if fmt.name == "jpg":  # decode at 1/8 scale: every byte is still read
                     img.draft(img.mode, (max(1, img.width // 8), max(1, img.height // 8)))
                 img.load()
+            if fmt.name == "png":  # the checksums of every chunk (load() skips some)
+                with _open(path, data) as f, Image.open(f, formats=["PNG"]) as img:
+                    img.verify()
         except Image.DecompressionBombError:
             raise CorruptFileError(
-                f"{label} has more than {MAX_PIXELS / 1e6:.0f} megapixels.",
+                f"{label} claims more than {MAX_PIXELS / 1e6:.0f} megapixels in its header "
+                "(too large, or not really an image).",
                 hint="Scale the image down and try again.",
             ) from None
         except CorruptFileError:
@@ -238,6 +242,9 @@ def _iso_problem(f: IO[bytes]) -> str | None:
             return f"a broken '{kind.decode('latin-1')}' box at byte {pos}"
         seen.append(kind)
         pos += size
+    if pos > end:
+        name = seen[-1].decode("latin-1")
+        return f"it is cut short (its '{name}' box ends {pos - end} bytes past the end)"
     if b"moov" not in seen:
         return "it has no 'moov' box (no stream index: a header only, or cut short)"
     return None
