@@ -51,13 +51,7 @@ from .errors import (
 log = logging.getLogger("mio_nb.transport")
 
 #: API paths whose POST creates a (paid) task: never repeated once it may have been sent.
-TASK_CREATING_PATHS = (
-    protocol.FACE_SWAP_PATH,
-    protocol.VIDEO_FACE_SWAP_PATH,
-    protocol.GET_FACE_PATH,
-    protocol.MULTIPLE_FACE_SWAP_PATH,
-    protocol.MULTIPLE_VIDEO_FACE_SWAP_PATH,
-)
+TASK_CREATING_PATHS = protocol.TASK_CREATING_PATHS
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 CHUNK = 1 << 20
