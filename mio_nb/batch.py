@@ -239,14 +239,14 @@ def run_batch(
             bar.update(len(batch) - len(todo))
             bar.close()
     out: list[BatchRecord] = []
-    for index, record in enumerate(records):
-        if record is None:  # an identical job ran already: share its outcome
+    for index, maybe in enumerate(records):
+        if maybe is None:  # an identical job ran already: share its outcome
             tag = tags[index]
             assert tag is not None
             shared = records[first_of[tag]]
             assert shared is not None
-            record = replace(shared, index=index, name=batch[index].name, same_as=first_of[tag])
-        out.append(record)
+            maybe = replace(shared, index=index, name=batch[index].name, same_as=first_of[tag])
+        out.append(maybe)
     left = sum(r.status == "not run" for r in out)
     if left:
         log.warning(

@@ -625,9 +625,16 @@ def _require_same_original(given: Prepared, known: Mapping[str, Any]) -> None:
         return
     with open(known_path, "rb") as f:
         known_digest = hashlib.file_digest(f, "sha256").hexdigest()
-    with given.open() as f:
-        if hashlib.file_digest(f, "sha256").hexdigest() != known_digest:
-            raise mismatch
+    if _sha256(given) != known_digest:
+        raise mismatch
+
+
+def _sha256(source: Source) -> str:
+    digest = hashlib.sha256()
+    with source.open() as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _describe(item: Prepared, asset: Asset) -> dict[str, Any]:

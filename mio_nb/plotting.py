@@ -131,7 +131,7 @@ def render_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) 
             artist.remove()
         _draw(ax, None, points, number, size=size)
         fig.canvas.draw()
-        marks = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
+        marks = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
         return Image.alpha_composite(shown.convert("RGBA"), marks)
 
 

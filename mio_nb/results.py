@@ -188,7 +188,7 @@ def _display_png(path: Path) -> bytes:
     with Image.open(path) as img:
         img.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
         if img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            img = img.convert("RGB")
+            img = img.convert("RGB")  # type: ignore[assignment]
         buf = io.BytesIO()
         img.save(buf, format="PNG", optimize=False, compress_level=3)
         return buf.getvalue()

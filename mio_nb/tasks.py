@@ -51,6 +51,10 @@ class TaskContext:
     progress: bool = True
 
 
+def _status_name(status: int | None) -> str:
+    return _STATUS_NAMES.get(status, str(status)) if status is not None else "unknown"
+
+
 def poll_interval(elapsed: float) -> float:
     """Seconds to sleep before the next poll, ``elapsed`` seconds into waiting.
 
@@ -112,9 +116,7 @@ class Task:
         self._warned_status: set[Any] = set()
 
     def __repr__(self) -> str:
-        status = (
-            _STATUS_NAMES.get(self.status, str(self.status)) if self.status is not None else "?"
-        )
+        status = _status_name(self.status) if self.status is not None else "?"
         return f"<Task {self.id} {self.type or 'unknown type'}: {self.state}, status {status}>"
 
     @property
@@ -238,15 +240,13 @@ class Task:
                 if now >= deadline:
                     raise TaskTimeoutError(
                         f"Task {self.id} did not finish within {timeout:g} s (last status: "
-                        f"{_STATUS_NAMES.get(self.status, self.status)}).",
+                        f"{_status_name(self.status)}).",
                         task_id=self.id,
                     )
                 if progress and self._ctx.progress and elapsed > 1.0:
                     if bar is None:
                         bar = self._progress_bar()
-                    bar.set_description_str(
-                        f"Task {self.id}: {_STATUS_NAMES.get(self.status, self.status)}"
-                    )
+                    bar.set_description_str(f"Task {self.id}: {_status_name(self.status)}")
                 time.sleep(max(0.0, min(poll_interval(elapsed), deadline - now)))
         except KeyboardInterrupt:
             raise KeyboardInterrupt(

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -151,6 +151,14 @@ class _NoAuth(requests.auth.AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers.pop("Authorization", None)
         return r
+
+
+class SupportsRead(Protocol):
+    """A body ``put`` can stream: ``read(n)`` and ``seek`` (to rewind for a retry)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def seek(self, pos: int, whence: int = 0, /) -> int: ...
 
 
 class StorageURLExpired(Exception):
@@ -356,8 +364,8 @@ class Transport:
                         http_status=resp.status_code,
                     )
                 log.info("Rate limited (802) on %s; waiting %.1f s.", path, delay)
-                for listener in self.rate_limit_listeners:
-                    listener(delay)
+                for on_limit in self.rate_limit_listeners:
+                    on_limit(delay)
                 time.sleep(delay)
                 waited_for_limit += delay
                 continue
@@ -449,7 +457,7 @@ class Transport:
     def put(
         self,
         url: str,
-        body: IO[bytes],
+        body: IO[bytes] | SupportsRead,
         length: int,
         content_type: str,
     ) -> None:

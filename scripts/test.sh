@@ -8,6 +8,7 @@ scripts/setup.sh --browser
 venv=${MIO_NB_VENV:-$PWD/.venv}
 "$venv/bin/ruff" check mio_nb tests benchmarks
 "$venv/bin/ruff" format --check mio_nb tests benchmarks
+"$venv/bin/python" -m mypy  # mio_nb except mio_nb/sandbox/ (see [tool.mypy] in pyproject.toml)
 if [[ -f js/package.json ]]; then
   (cd js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm test --silent)
 fi
