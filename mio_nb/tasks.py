@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import protocol
-from .errors import MioError, TaskError, TaskTimeoutError
+from .errors import MioError, OutputFolderError, TaskError, TaskTimeoutError
 from .formats import VIDEO_SUFFIXES
 from .preflight import check_timeout
 from .protocol import TaskType
@@ -208,7 +208,16 @@ class Task:
         entry = self._ctx.journal.find(self.id, server)
         reuse = entry.files if entry is not None and entry.status == "done" else ()
         produces = self.produces or _infer_produces(self.data)
-        result = self._ctx.saver.save(self.id, produces, self.data, self.inputs, reuse)
+        try:
+            result = self._ctx.saver.save(self.id, produces, self.data, self.inputs, reuse)
+        except OSError as e:  # the folder went away, filled up, became read-only...
+            raise OutputFolderError(
+                f"Task {self.id} finished, but its result could not be saved in "
+                f"'{self._ctx.saver.output_dir}': {e.strerror or e}.",
+                task_id=self.id,
+                hint=f"Free some space or fix the folder, then client.task({self.id}).wait() "
+                "saves it (the result stays on the server for 7 days; nothing is paid again).",
+            ) from None
         self._ctx.journal.done(self.id, server, files_of(result))
         return result
 

@@ -3,6 +3,7 @@ sandboxes sharing one output folder. Counted in the sandbox's task table."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import threading
 from pathlib import Path
@@ -13,6 +14,7 @@ from client_testkit import FAST_RETRY, portrait
 
 from mio_nb import Client, ImageResult
 from mio_nb import protocol as P
+from mio_nb.errors import OutputFolderError
 from mio_nb.sandbox import Faults, Sandbox
 
 
@@ -126,3 +128,20 @@ def test_a_result_file_of_another_task_is_never_taken_as_done(
     assert isinstance(again, ImageResult) and again.path != result.path
     assert again.path.read_bytes() == _stored(sb, again.merge_key)
     assert result.path.read_bytes() == stranger  # left alone
+
+
+def test_a_folder_that_breaks_after_the_submit_names_the_task_to_resume(
+    client: Client, sb: Sandbox, media: dict[str, Path], watch
+) -> None:
+    task = client.submit_image_swap(media["jpg"], media["png"])
+    out = client.output_dir
+    shutil.rmtree(out)
+    out.write_text("a file in the way")  # the folder went away between submit and save
+    with pytest.raises(OutputFolderError) as info:
+        task.wait(timeout=30)
+    assert info.value.task_id == task.id and f"client.task({task.id}).wait()" in str(info.value)
+    assert str(out) in str(info.value)
+    out.unlink()
+    result = client.task(task.id).wait(timeout=30)
+    assert isinstance(result, ImageResult) and result.path.stat().st_size > 0
+    assert len(watch.new()) == 1  # resumed, not paid again
