@@ -16,6 +16,7 @@ import os
 import struct
 import subprocess
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -108,13 +109,35 @@ def check_output_dir(folder: Path) -> None:
 
 
 def check_media(
-    label: str, fmt: FileFormat, path: Path | None = None, data: bytes | None = None
+    label: str,
+    fmt: FileFormat,
+    path: Path | None = None,
+    data: bytes | None = None,
+    stamp: tuple[int, int] | None = None,
 ) -> None:
-    """CorruptFileError unless the file (``path`` or ``data``) decodes as ``fmt``."""
+    """CorruptFileError unless the file (``path`` or ``data``) decodes as ``fmt``.
+
+    ``stamp``: the file's (size, mtime_ns); a file checked before with the same stamp is not
+    decoded again (a batch checks each input when fingerprinting it and when submitting).
+    """
+    key = (str(path), *stamp) if path is not None and stamp is not None else None
+    with _checked_lock:
+        if key is not None and key in _checked:
+            return
     if fmt.kind == "image":
         _check_image(label, fmt, path, data)
     else:
         _check_video(label, fmt, path, data)
+    if key is not None:
+        with _checked_lock:
+            if len(_checked) >= _CHECKED_MAX:
+                _checked.clear()
+            _checked.add(key)
+
+
+_CHECKED_MAX = 4096
+_checked: set[tuple[str, int, int]] = set()
+_checked_lock = threading.Lock()
 
 
 def check_pixels(label: str, width: int, height: int) -> None:

@@ -131,7 +131,7 @@ def _from_path(path: Path, role: str) -> Source:
             hint="Check the file's permissions and that it is fully downloaded/synced.",
         ) from None
     fmt = _check(label, st.st_size, head, path.name)
-    check_media(label, fmt, path=path)
+    check_media(label, fmt, path=path, stamp=(st.st_size, st.st_mtime_ns))
     return Source(
         label=label,
         name=path.name,
