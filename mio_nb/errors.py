@@ -13,7 +13,7 @@ The text of an error never contains the API token.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class MioError(Exception):
@@ -157,6 +157,13 @@ class MultipleFacesError(TaskError):
         "faces to replace, use faces = client.detect_faces(original) then "
         "client.swap_faces(original, {faces[0]: new_face})."
     )
+    #: When the server says it is the new face that shows several faces.
+    new_face_hint = "Use a new-face photo (or a crop) showing exactly one person."
+
+    def __init__(self, message: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        if kw.get("hint") is None and "new face" in message.lower():
+            self.hint = self.new_face_hint
 
 
 class PolicyError(TaskError):

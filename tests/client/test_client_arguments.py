@@ -23,8 +23,10 @@ def test_hd_reaches_the_server_as_the_api_defines_it(
     assert entry.params == {"hd": is_hd == 1} and result.task_id == entry.task_id
 
 
-def test_the_603_hint_points_at_the_original() -> None:
-    error = error_for(603, "Multiple faces detected")
+def test_the_603_hint_points_at_the_file_with_several_faces() -> None:
+    error = error_for(603, "Multiple faces detected, only one face is allowed.")
     assert isinstance(error, MultipleFacesError)
     assert "The original shows several faces" in error.hint
     assert "new-face photo" not in error.hint
+    of_new_face = error_for(603, "Multiple faces detected in the new face image.")
+    assert "new-face photo" in of_new_face.hint and "original" not in of_new_face.hint
