@@ -6,9 +6,12 @@
 >>> faces = client.detect_faces("group.jpg")
 >>> client.swap_faces("group.jpg", {faces[0]: "me.jpg", faces[2]: "you.png"})
 
-Every swap also has a ``submit_*`` form returning a :class:`~mio_nb.tasks.Task`; every task is
-recorded in the output folder's journal (``client.history()``), so nothing is lost when the
-kernel restarts: ``client.task(task_id).wait()`` picks a task up again.
+Every swap also has a ``submit_*`` form returning a :class:`~mio_nb.tasks.Task`. Everything that
+can be checked (files decode, arguments in range, the output folder writable) is checked before
+the first request. Every task-creating request is recorded in the output folder's journal before
+it is sent (``client.history()``), so neither a kernel restart nor Ctrl-C nor a crash loses a paid
+task: ``client.pending()`` and ``client.task(task_id).wait()`` pick tasks up again, also after
+the sandbox restarted on another port (the journal knows a server by ``client.server_id``).
 """
 
 from __future__ import annotations
@@ -51,8 +54,10 @@ class Client:
     Credentials: ``token`` or ``client_id``/``client_secret`` (+ ``token_url``), else the
     environment (``MIOCREATE_TOKEN``, ``MIOCREATE_CLIENT_ID``/``_SECRET``/``_TOKEN_URL``), else
     Colab secrets of the same names. ``base_url``: else ``MIOCREATE_BASE_URL``, else the public
-    API. Results and the task journal go to ``output_dir``. ``timeout`` is per HTTP request
-    (seconds or ``(connect, read)``); ``wait_timeout`` the default total wait of a task.
+    API. Results and the task journal go to ``output_dir`` (results are never overwritten:
+    their names carry the server's tag and the task id). ``timeout`` is per HTTP request
+    (seconds or ``(connect, read)``); ``wait_timeout`` the default total wait of a task; both
+    must be more than 0.
     """
 
     def __init__(
