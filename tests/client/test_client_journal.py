@@ -84,3 +84,27 @@ def test_torn_last_line_is_skipped(client: Client, media):
     assert entry.status == "done"
     lines = client.journal.path.read_text().splitlines()
     assert [json.loads(line)["event"] for line in lines[:3]] == ["attempt", "submitted", "done"]
+
+
+def test_a_journal_of_mio_nb_0_1_reads_in_the_current_vocabulary(tmp_path: Path):
+    from mio_nb.journal import JOURNAL_NAME, Journal
+
+    old = [
+        {"event": "submitted", "task_id": 3, "type": "detect-faces", "server": "s", "time": 1.0},
+        {"event": "done", "task_id": 3, "server": "s", "files": ["a.png"], "time": 2.0},
+        {
+            "event": "unconfirmed",
+            "attempt": "ab12",
+            "type": "multi-image-swap",
+            "server": "s",
+            "inputs": {},
+            "params": {},
+            "error": {"message": "timed out"},
+            "time": 3.0,
+        },
+    ]
+    (tmp_path / JOURNAL_NAME).write_text("".join(json.dumps(e) + "\n" for e in old))
+    done, unconfirmed = Journal(tmp_path / JOURNAL_NAME).entries()
+    assert (done.type, done.status, done.files) == ("get-face", "done", ("a.png",))
+    assert (unconfirmed.type, unconfirmed.status) == ("multiple-face-swap", "unconfirmed")
+    assert "timed out" in unconfirmed.error["message"]
