@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cli import subcommand
-from .errors import AuthError, InsufficientCreditsError, MioError, RateLimitError
+from .errors import (
+    AuthError,
+    CorruptFileError,
+    InsufficientCreditsError,
+    MioError,
+    MissingFileError,
+    OutputFolderError,
+    RateLimitError,
+)
 from .formats import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from .results import FaceSet
 
@@ -34,7 +42,7 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}    done
   {EXIT_FAILED}    the swap failed, or some batch jobs failed (see the records printed)
-  {EXIT_USAGE}    bad arguments or unusable input files
+  {EXIT_USAGE}    bad arguments, unusable input files or output folder (nothing was sent)
   {EXIT_AUTH}    no credentials and no sandbox, or the token was refused
   {EXIT_CREDITS}    not enough credits (801): add credits and run the same command again
   {EXIT_RATE_LIMITED}    rate limited (802) for longer than the client waits
@@ -73,7 +81,8 @@ def _exit_code(error: MioError) -> int:
     ):
         if isinstance(error, kind):
             return code
-    usage = error.code in (400, 703, 704) and error.task_id is None
+    refused_early = isinstance(error, (CorruptFileError, MissingFileError, OutputFolderError))
+    usage = (error.code in (400, 703, 704) or refused_early) and error.task_id is None
     return EXIT_USAGE if usage else EXIT_FAILED
 
 

@@ -56,3 +56,21 @@ def test_batch_rerun_with_the_default_sandbox_makes_no_new_task(tmp_path: Path) 
     assert _task_table(tmp_path) == made  # 0 new tasks
     results = sorted(p.name for p in (tmp_path / "out").glob("*-swap-*"))
     assert len(results) == 4, results
+
+
+def test_an_unusable_input_exits_2_before_any_task(tmp_path: Path) -> None:
+    from mio_nb.sandbox import Sandbox
+
+    good = tmp_path / "face.jpg"
+    with Image.open(samples.astronaut()) as im:
+        im.convert("RGB").save(good, quality=90)
+    (tmp_path / "cut.jpg").write_bytes(good.read_bytes()[:5000])
+    with Sandbox(port=0, data_dir=tmp_path / "sb", engine="instant") as sb:
+        flags = ["--base-url", sb.base_url, "--token", sb.token]
+        run = _mio("swap", "cut.jpg", good, *flags, home=tmp_path)
+        blocked = _mio("swap", good, good, "--output-dir", "face.jpg/out", *flags, home=tmp_path)
+        assert sb.tasks() == []
+    assert run.returncode == 2, run.stderr
+    assert "The original file" in run.stderr and "cut.jpg" in run.stderr
+    assert blocked.returncode == 2, blocked.stderr
+    assert "output folder" in blocked.stderr
