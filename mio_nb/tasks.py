@@ -91,7 +91,9 @@ def _infer_produces(data: Any) -> protocol.Produces:
 class Task:
     """A task on the server: ``task.refresh()``, ``task.status``, ``task.wait()``.
 
-    ``wait()`` returns the saved result: an ImageResult, VideoResult or FaceSet.
+    ``wait()`` returns the saved result: an ImageResult, VideoResult or FaceSet. Made by a
+    :class:`~mio_nb.client.Client` (``client.task(id)``, ``client.submit_*``), it works with
+    the client's :class:`TaskContext` only: the HTTP layer, the journal and the saver.
     """
 
     def __init__(
