@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-#: The most one displayed picture may weigh in the notebook.
-IMAGE_OUTPUT_MAX_BYTES = 250_000
+#: The most one displayed picture may weigh (its base64 in the notebook stays under 250 KB).
+IMAGE_OUTPUT_MAX_BYTES = 180_000
 #: The longest side of a displayed picture (notebook cells are ~1000 px wide).
 IMAGE_DISPLAY_MAX_SIDE = 960
 #: The most video bytes an output embeds; a larger video shows its poster and its path.

@@ -72,7 +72,7 @@ def test_swap_image_saves_the_result_before_returning(client: Client, media, wat
     assert result.thumbnail_width and result.thumbnail_height
     bundle = result._repr_mimebundle_()
     (picture,) = (bundle[m] for m in ("image/png", "image/jpeg") if m in bundle)
-    assert len(picture) <= 250_000 and Image.open(io.BytesIO(picture)).size[0] > 0
+    assert len(picture) <= 187_500 and Image.open(io.BytesIO(picture)).size[0] > 0
     assert str(result.path) in result._caption()
     assert os.fspath(result) == str(result.path)
     (row,) = watch.assert_no_duplicates()

@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import Image, ImageStat
 
-IMAGE_MAX_BYTES = 250_000  # one displayed picture
+IMAGE_MAX_BYTES = 187_500  # one displayed picture: 250 KB once base64-encoded in the notebook
 VIDEO_MAX_BYTES = 2_000_000  # video bytes embedded in one output
 TEXT_MAX_BYTES = 20_000  # one text output (a banner, a path, a repr)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
