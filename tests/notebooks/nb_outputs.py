@@ -1,8 +1,8 @@
 """What a person sees in an executed notebook: each output's kind, its pictures and its weight.
 
 ``output_kind(output)`` names what a front-end shows for one output ("text", "image", "widget",
-"video", "progress", "stderr", "error", "html"); ``check_output(output)`` lists what is wrong with it: a blank
-or oversized picture, an embedded video over its cap, a poster that is not a picture, a URL that
+"video", "progress", "stderr", "error", "html"); ``check_output(output)`` lists what is wrong
+with it: a blank or oversized picture, an embedded video over its cap, a poster that is not a picture, a URL that
 needs the kernel's file server (``files/...`` or a relative path) or a CDN.
 """
 
