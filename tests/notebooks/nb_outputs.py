@@ -2,8 +2,8 @@
 
 ``output_kind(output)`` names what a front-end shows for one output ("text", "image", "widget",
 "video", "progress", "stderr", "error", "html"); ``check_output(output)`` lists what is wrong
-with it: a blank or oversized picture, an embedded video over its cap, a poster that is not a picture, a URL that
-needs the kernel's file server (``files/...`` or a relative path) or a CDN.
+with it: a blank or oversized picture, an embedded video over its cap, a poster that is not a
+picture, a URL that needs the kernel's file server (``files/...`` or a relative path) or a CDN.
 """
 
 from __future__ import annotations
