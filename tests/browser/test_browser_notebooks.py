@@ -76,6 +76,8 @@ def test_notebook_runs_all_and_shows_its_outputs(lab, ui: str, name: str) -> Non
     for index, cell in cells:
         if _shows(cell, "image"):
             assert_pictures_shown(lab, index)
+            if index in plots:
+                lab.shot(f"{ui}-keypoint-figure")
         if _shows(cell, "video"):
             assert_video_plays(lab, index)
     if any("FaceSwapWidget(" in "".join(c["source"]) for _, c in cells):
