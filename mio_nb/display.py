@@ -5,13 +5,13 @@ no URL of the kernel's file server, no relative path, no CDN. Pictures are displ
 (at most :data:`IMAGE_OUTPUT_MAX_BYTES` per output; the full-size file stays on disk). A video is
 embedded as a ``data:`` URL with a poster image when it is at most :data:`VIDEO_EMBED_MAX_BYTES`;
 a larger one shows its poster and where the file is, so a saved notebook never carries more than
-that cap of video bytes.
+that cap of video bytes (and a Colab or VS Code browser, which cannot fetch the kernel's files,
+still plays every embedded one).
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import os
 from collections.abc import Mapping
@@ -88,32 +88,36 @@ def video_bundle(
     width: int = 640,
     max_bytes: int = VIDEO_EMBED_MAX_BYTES,
 ) -> Bundle:
-    """A MIME bundle that plays the MP4 at ``path`` inline (embedded when at most ``max_bytes``)
-    with ``poster`` as its poster; the poster alone (plus the path) when the video is larger."""
+    """A MIME bundle that plays the MP4 at ``path`` inline, embedded, with ``poster`` as its
+    poster. A video over ``max_bytes`` is not embedded: the bundle shows the poster alone (say
+    where the file is next to it, see :func:`video_caption_note`)."""
     path = Path(path)
     bundle: Bundle = {"text/plain": text}
     poster_attr = ""
     if poster is not None and Path(poster).is_file():
         mime, data = image_preview(poster, max_side=POSTER_MAX_SIDE, max_bytes=POSTER_MAX_BYTES)
-        bundle[mime] = data  # what a front-end without HTML shows
+        bundle[mime] = data  # what a front-end without HTML (or a too large video) shows
         poster_attr = f' poster="{_data_url(mime, data)}"'
-    size = path.stat().st_size
-    if size <= max_bytes:
+    if path.stat().st_size <= max_bytes:
         src = _data_url("video/mp4", path.read_bytes())
         bundle["text/html"] = (
             f'<video controls preload="auto" style="max-width:100%" width="{width}"'
             f'{poster_attr} src="{src}"></video>'
         )
-    else:
-        from .transfer import human_bytes
-
-        note = html.escape(
-            f"{path.name} is {human_bytes(size)}, more than the {human_bytes(max_bytes)} a "
-            f"notebook embeds: open the file at {path}"
-        )
-        img = f'<img alt="poster" width="{width}"{poster_attr.replace("poster=", "src=")}><br>'
-        bundle["text/html"] = f"<div>{img if poster_attr else ''}<code>{note}</code></div>"
     return bundle
+
+
+def video_caption_note(path: str | os.PathLike[str], max_bytes: int = VIDEO_EMBED_MAX_BYTES) -> str:
+    """What to add to a video's caption when it is too large to embed ("" otherwise)."""
+    size = Path(path).stat().st_size
+    if size <= max_bytes:
+        return ""
+    from .transfer import human_bytes
+
+    return (
+        f"; over the {human_bytes(max_bytes)} a notebook embeds, so only its cover shows here: "
+        "open the file to play it"
+    )
 
 
 def publish(bundle: Mapping[str, Any], caption: str | None = None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .display import image_bundle, publish, video_bundle
+from .display import image_bundle, publish, video_bundle, video_caption_note
 from .formats import format_for_name
 
 if TYPE_CHECKING:
@@ -309,15 +309,16 @@ class VideoResult:
     def _caption(self) -> str:
         size = f"{self.merge_width}x{self.merge_height}, " if self.merge_width else ""
         duration = f"{self.duration:.1f} s, " if self.duration else ""
-        return f"Saved at {self.path} ({size}{duration}{_human_size(self.path)})"
+        note = video_caption_note(self.path) if self.path.exists() else ""
+        return f"Saved at {self.path} ({size}{duration}{_human_size(self.path)}{note})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """An inline player with the cover as poster (the poster alone above 2 MB of video)."""
         width = min(self.merge_width or 640, 640)
         return video_bundle(self.path, self.cover_path, repr(self), width=width)
 
-    def _repr_html_(self) -> str:
-        return str(self._repr_mimebundle_()["text/html"])
+    def _repr_html_(self) -> str | None:
+        return self._repr_mimebundle_().get("text/html")
 
     def _ipython_display_(self) -> None:
         publish(self._repr_mimebundle_(), self._caption())
