@@ -174,9 +174,7 @@ class FaceSet:
     def _repr_png_(self) -> bytes | None:
         if not self.faces or any(f.path is None for f in self.faces):
             return None
-        from .plotting import figure_png
-
-        return figure_png(self.plot())
+        return self.plot()._repr_png_()  # type: ignore[attr-defined]  # light enough for a notebook
 
     def __repr__(self) -> str:
         source = self.source.name if self.source else self.source_path
