@@ -1,4 +1,4 @@
-"""The sandbox loads, detects and swaps on the other supported Pythons (issue 9).
+"""The sandbox loads, detects and swaps on every supported Python without setuptools (issue 9).
 
 The whole suite runs on one Python (the venv's, 3.11); ``scripts/test.sh`` also makes fresh venvs
 of Python 3.12 and 3.13 with ``scripts/setup.sh --python X --venv DIR --extras sandbox`` (no
