@@ -11,9 +11,15 @@ Names are imported lazily: ``import mio_nb`` stays fast and loads neither reques
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
+# A library logs, the application decides what to show: without a handler of our own, Python's
+# last-resort handler would print every warning (e.g. "another running sandbox uses ...") to
+# stderr, which a notebook shows in red and saves with the cell.
+logging.getLogger("mio_nb").addHandler(logging.NullHandler())
 
 _EXPORTS: dict[str, str] = {
     "Client": "mio_nb.client",

@@ -23,11 +23,67 @@ if TYPE_CHECKING:
 log = logging.getLogger("mio_nb.backend")
 
 SANDBOX_NOTICE = "Sandbox: results are made locally; set MIOCREATE_TOKEN for the real API."
+
+#: The package (as pip names it, pinned as in pyproject's ``sandbox`` extra) that provides each
+#: module the sandbox's real engine imports.
+ENGINE_PACKAGES = {
+    "numpy": "numpy",
+    "cv2": "opencv-python-headless",
+    "dlib": "dlib-bin",
+    "_dlib_pybind11": "dlib-bin",
+    "face_recognition_models": "face-recognition-models==0.3.0",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+}
+#: Installs the sandbox's engine from PyPI, whichever way mio-nb itself was installed.
+SANDBOX_INSTALL = "pip install " + " ".join(sorted(set(ENGINE_PACKAGES.values())))
+_TOKEN_HINT = "Set MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET)"
 NO_SANDBOX_NOTICE = (
-    "No MioCreate credentials were found and the local sandbox is not installed. Set "
-    "MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET), or install the "
-    'sandbox to try everything offline: pip install "mio-nb[sandbox]".'
+    "No MioCreate credentials were found and the local sandbox is not installed. "
+    f"{_TOKEN_HINT}, or install the sandbox to try everything offline: {SANDBOX_INSTALL} "
+    '(in a clone of mio-nb: pip install ".[sandbox]").'
 )
+
+
+def _import_errors(exc: BaseException) -> list[ImportError]:
+    """The ImportErrors in ``exc``'s chain of causes, outermost first."""
+    found, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ImportError):
+            found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def sandbox_unavailable(exc: BaseException) -> tuple[str, str]:
+    """``(what, hint)`` for a user whose sandbox failed to load with ``exc``: the module or file
+    that is really missing and how to install it, or that the sandbox is not installed at all."""
+    no_credentials = "No MioCreate credentials were found"
+    token = f"Or {_TOKEN_HINT[0].lower()}{_TOKEN_HINT[1:]} for the real API."
+    for error in reversed(_import_errors(exc)):  # innermost first: the real failure
+        if type(error).__name__ == "EngineDependencyError":  # a model file or its package
+            what, _, install = str(error).rpartition(": ")
+            return f"{no_credentials}, and the local sandbox cannot start: {what}.", (
+                f"Install it: {install}. {token}"
+            )
+        module = (error.name or "").split(".")[0]
+        if module in ENGINE_PACKAGES:
+            package = ENGINE_PACKAGES[module]
+            return (
+                f"{no_credentials}, and the local sandbox cannot start: its engine needs the "
+                f"package {package.split('==')[0]} (import {module} failed: {error}).",
+                f"Install it: pip install {package}. {token}",
+            )
+        if module and module != "mio_nb":
+            return (
+                f"{no_credentials}, and the local sandbox cannot start: import {error.name} "
+                f"failed ({error}).",
+                f"Reinstall the sandbox's packages: {SANDBOX_INSTALL}. {token}",
+            )
+    what, _, hint = NO_SANDBOX_NOTICE.partition(" installed. ")
+    return what + " installed.", hint
+
 
 Mode = Literal["api", "sandbox", "unavailable"]
 
@@ -39,6 +95,8 @@ class Backend:
     client: Client | None
     mode: Mode
     notice: str
+    #: How to get a working backend, when there is none.
+    hint: str = ""
 
     @property
     def banner(self) -> str:
@@ -70,8 +128,9 @@ def resolve_backend(client: Client | None = None, **client_options: Any) -> Back
 
                 client = Client.for_sandbox(shared_sandbox(), **client_options)
             except ImportError as e:
-                log.info("No sandbox: %s", e)
-                return Backend(None, "unavailable", NO_SANDBOX_NOTICE)
+                what, hint = sandbox_unavailable(e)
+                log.info("No sandbox: %s", what)
+                return Backend(None, "unavailable", f"{what} {hint}", hint)
     if is_local(client.base_url):
         return Backend(client, "sandbox", SANDBOX_NOTICE)
     return Backend(client, "api", "")
@@ -89,10 +148,8 @@ def connect(
     credential nor the sandbox extra."""
     backend = resolve_backend(client, **client_options)
     if backend.client is None:
-        raise MissingCredentialsError(
-            "No MioCreate credentials were found and the local sandbox is not installed.",
-            hint=NO_SANDBOX_NOTICE.split(" installed. ", 1)[1],
-        )
+        what = backend.notice.removesuffix(backend.hint).strip()
+        raise MissingCredentialsError(what, hint=backend.hint)
     if not quiet:
         print(backend.banner, file=stream or sys.stdout)
     return backend.client

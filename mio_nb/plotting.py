@@ -1,13 +1,16 @@
 """Drawing detected faces: crops with their five keypoints and their number.
 
 Uses matplotlib's object API (``matplotlib.figure.Figure`` on the Agg canvas), never pyplot, so it
-works headless, in threads and without touching the notebook's global figure state.
+works headless, in threads and without touching the notebook's global figure state. The Figures it
+returns (:func:`new_figure`) show themselves as a PNG in a notebook, whatever matplotlib backend is
+set and whether or not pyplot was imported.
 ``render_face(crop, face.kps, number)`` -> RGBA image is what the widget shows (faces are
 numbered from 1 on screen: ``faces[0]`` is badge 1).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -92,6 +95,45 @@ def _draw(
     )
 
 
+@functools.cache
+def _notebook_figure_class() -> type[Figure]:
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        """A Figure that shows itself as a PNG in any notebook front-end, with no pyplot."""
+
+        def _repr_png_(self) -> bytes:
+            """The PNG a notebook shows: at the Figure's dpi, lowered until it is light enough
+            for a notebook (see ``mio_nb.display.IMAGE_OUTPUT_MAX_BYTES``)."""
+            from .display import IMAGE_OUTPUT_MAX_BYTES
+
+            dpi = self.dpi
+            png = figure_png(self, dpi)
+            while len(png) > IMAGE_OUTPUT_MAX_BYTES and dpi > 30:
+                dpi *= 0.8
+                png = figure_png(self, dpi)
+            return png
+
+    NotebookFigure.__module__ = __name__
+    NotebookFigure.__qualname__ = "NotebookFigure"
+    globals()["NotebookFigure"] = NotebookFigure  # so that pickle finds it
+    return NotebookFigure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotebookFigure":  # made on first use: importing this module loads no matplotlib
+        return _notebook_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    """A Figure on the Agg canvas that a notebook shows as a PNG (``kwargs`` go to Figure).
+
+    matplotlib's own Figures show as text (``<Figure size ... with 3 Axes>``) unless pyplot was
+    imported under the inline backend; these show a picture in every case."""
+    return _canvas(_notebook_figure_class()(**kwargs))
+
+
 def _canvas(fig: Figure) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -171,14 +213,11 @@ def draw_face(face_image: Any, kps: Any, number: int, *, max_side: int = 256) ->
 
 def plot_faces(faces: Iterable[Face], *, columns: int | None = None, size: float = 2.2) -> Figure:
     """A Figure with one panel per face: crop, five keypoints, number (see FaceSet.plot)."""
-    from matplotlib.figure import Figure
-
     faces = list(faces)
     n = max(1, len(faces))
     cols = columns or min(n, 6)
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(cols * size, rows * size * 1.15), dpi=100, layout="constrained")
-    _canvas(fig)
+    fig = new_figure(figsize=(cols * size, rows * size * 1.15), dpi=100, layout="constrained")
     for i in range(rows * cols):
         ax = fig.add_subplot(rows, cols, i + 1)
         if i >= len(faces):

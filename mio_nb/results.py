@@ -2,21 +2,19 @@
 
 Results are saved to the client's output folder (``./mio_outputs/`` by default) before they are
 returned, so nothing paid for lives only behind a URL that expires in 3 days. In a notebook an
-:class:`ImageResult` shows itself as a PNG and a :class:`VideoResult` as an inline player that
-points at the saved file (the video bytes are not embedded in the notebook).
+:class:`ImageResult` shows a light, display-sized copy of itself and a :class:`VideoResult` an
+inline player, each with a line saying where the full file is saved (see :mod:`mio_nb.display`:
+no URL of the kernel's file server, so they show in JupyterLab, Notebook 7, VS Code and Colab).
 """
 
 from __future__ import annotations
 
-import html
-import io
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
 
+from .display import image_bundle, publish, video_bundle, video_caption_note
 from .formats import format_for_name
 
 if TYPE_CHECKING:
@@ -25,10 +23,6 @@ if TYPE_CHECKING:
 
 
 Kind = Literal["image", "video"]
-
-#: ``_repr_png_`` shows the saved file as is up to this size, a downscaled copy above it.
-DISPLAY_MAX_BYTES = 3_000_000
-DISPLAY_MAX_SIDE = 1600
 
 
 def _int(value: Any) -> int | None:
@@ -136,6 +130,10 @@ class Face:
     def _repr_png_(self) -> bytes | None:
         return self.png() if self.path is not None else None
 
+    def __repr__(self) -> str:
+        size = f", {self.width}x{self.height}" if self.width and self.height else ""
+        return f"Face(index={self.index}{size}, task_id={self.task_id}, key={self.key!r})"
+
 
 @dataclass(frozen=True)
 class FaceSet:
@@ -173,25 +171,14 @@ class FaceSet:
     def _repr_png_(self) -> bytes | None:
         if not self.faces or any(f.path is None for f in self.faces):
             return None
-        from .plotting import figure_png
+        return self.plot()._repr_png_()  # type: ignore[attr-defined]  # light enough for a notebook
 
-        return figure_png(self.plot())
-
-
-def _display_png(path: Path) -> bytes:
-    """PNG bytes to show ``path`` in a notebook: the file itself if small enough."""
-    data = path.read_bytes() if path.stat().st_size <= DISPLAY_MAX_BYTES else b""
-    if data.startswith(b"\x89PNG"):
-        return data
-    from PIL import Image
-
-    with Image.open(path) as img:
-        img.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
-        if img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            img = img.convert("RGB")  # type: ignore[assignment]
-        buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=False, compress_level=3)
-        return buf.getvalue()
+    def __repr__(self) -> str:
+        source = self.source.name if self.source else self.source_path
+        found = f"{len(self)} face" + ("" if len(self) == 1 else "s")
+        return f"FaceSet({found}, task_id={self.task_id}" + (
+            f", source={source!r})" if source else ")"
+        )
 
 
 @dataclass(frozen=True)
@@ -245,16 +232,24 @@ class ImageResult:
             img.load()
             return img
 
-    def _repr_png_(self) -> bytes:
-        return _display_png(self.path)
+    def _caption(self) -> str:
+        size = f"{self.width}x{self.height}, " if self.width and self.height else ""
+        return f"Saved at {self.path} ({size}{_human_size(self.path)})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """A display-sized copy (at most ~250 KB; the full-size file stays on disk)."""
+        return image_bundle(self.path, repr(self))
+
+    def _ipython_display_(self) -> None:
+        publish(self._repr_mimebundle_(), self._caption())
 
 
 @dataclass(frozen=True)
 class VideoResult:
     """A swapped video, saved at ``path`` (its cover image at ``cover_path``).
 
-    In a notebook it plays inline from the saved file, which must be under the notebook's
-    working directory for the browser to reach it.
+    In a notebook it plays inline wherever ``path`` is (embedded up to 2 MB, else its poster and
+    its path show), with no URL of the Jupyter server's files.
     """
 
     task_id: int
@@ -306,19 +301,31 @@ class VideoResult:
     def __fspath__(self) -> str:
         return str(self.path)
 
-    @staticmethod
-    def _src(path: Path) -> str:
-        rel = os.path.relpath(path, os.getcwd())
-        return quote(Path(rel).as_posix())
+    def _caption(self) -> str:
+        size = f"{self.merge_width}x{self.merge_height}, " if self.merge_width else ""
+        duration = f"{self.duration:.1f} s, " if self.duration else ""
+        note = video_caption_note(self.path) if self.path.exists() else ""
+        return f"Saved at {self.path} ({size}{duration}{_human_size(self.path)}{note})"
 
-    def _repr_html_(self) -> str:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """An inline player with the cover as poster (the poster alone above 2 MB of video)."""
         width = min(self.merge_width or 640, 640)
-        poster = f' poster="{html.escape(self._src(self.cover_path))}"' if self.cover_path else ""
-        src = html.escape(self._src(self.path))
-        return (
-            f'<video controls preload="metadata" width="{width}"{poster} src="{src}">'
-            f'<a href="{src}">{html.escape(self.path.name)}</a></video>'
-        )
+        return video_bundle(self.path, self.cover_path, repr(self), width=width)
+
+    def _repr_html_(self) -> str | None:
+        return self._repr_mimebundle_().get("text/html")
+
+    def _ipython_display_(self) -> None:
+        publish(self._repr_mimebundle_(), self._caption())
+
+
+def _human_size(path: Path) -> str:
+    from .transfer import human_bytes
+
+    try:
+        return human_bytes(path.stat().st_size)
+    except OSError:
+        return "missing"
 
 
 Result = ImageResult | VideoResult

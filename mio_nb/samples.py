@@ -1,8 +1,9 @@
 """Sample media for demos and tests, built from public-domain portraits that ship inside packages.
 
-Nothing is downloaded: Grace Hopper comes with matplotlib, the astronaut (Eileen Collins) and the
-coffee cup with scikit-image (installed with ``mio-nb[sandbox]``). Group photos and videos are
-composed from them, so the number of faces in each is known. Files are cached on disk
+Nothing is downloaded: Grace Hopper comes with matplotlib, the astronaut (Eileen Collins, a NASA
+photo, public domain, as in scikit-image's sample data) ships with mio-nb (``mio_nb/data/``).
+Group photos, the picture with no face and videos are composed from them, so the number of faces
+in each is known. Files are cached on disk
 (``MIO_NB_SAMPLES_DIR``, default ``~/.cache/mio-nb/samples``) and written atomically.
 
 >>> from mio_nb import samples
@@ -31,7 +32,7 @@ __all__ = [
     "samples_dir",
 ]
 
-_VERSION = "v1"
+_VERSION = "v2"  # v2: the astronaut from mio_nb/data, no scikit-image
 #: The face boxes of the portraits (x0, y0, x1, y1), as dlib's frontal detector finds them.
 _FACE_BOX = {"grace": (180, 139, 366, 325), "astronaut": (175, 76, 265, 166)}
 _TILE = 256
@@ -60,14 +61,8 @@ def _cached(name: str, write: Callable[[Path], None]) -> Path:
     return target
 
 
-def _skimage_data():  # type: ignore[no-untyped-def]
-    try:
-        import skimage.data
-    except ImportError as exc:
-        raise ImportError(
-            'This sample comes from scikit-image: pip install "mio-nb[sandbox]"'
-        ) from exc
-    return skimage.data
+#: The pictures shipped with the package.
+DATA_DIR = Path(__file__).parent / "data"
 
 
 def grace_hopper() -> Path:
@@ -78,19 +73,24 @@ def grace_hopper() -> Path:
 
 
 def astronaut() -> Path:
-    """A PNG portrait of astronaut Eileen Collins (512x512, one face), from scikit-image."""
-    data = _skimage_data()
-    return _cached(
-        f"astronaut-{_VERSION}.png", lambda p: Image.fromarray(data.astronaut()).save(p, "PNG")
-    )
+    """A PNG portrait of astronaut Eileen Collins (512x512, one face; NASA, public domain)."""
+
+    def write(path: Path) -> None:
+        with Image.open(DATA_DIR / "astronaut.jpg") as img:
+            img.convert("RGB").save(path, "PNG")
+
+    return _cached(f"astronaut-{_VERSION}.png", write)
 
 
 def no_face() -> Path:
-    """A PNG photo with no face in it (a coffee cup), from scikit-image."""
-    data = _skimage_data()
-    return _cached(
-        f"coffee-{_VERSION}.png", lambda p: Image.fromarray(data.coffee()).save(p, "PNG")
-    )
+    """A PNG photo with no face in it: Grace Hopper's uniform and medals, below her face."""
+
+    def write(path: Path) -> None:
+        with Image.open(grace_hopper()) as img:
+            below = img.convert("RGB").crop((0, 360, 512, 600))
+        below.resize((768, 360), Image.Resampling.LANCZOS).save(path, "PNG")
+
+    return _cached(f"no-face-{_VERSION}.png", write)
 
 
 def new_face(which: Literal["grace", "astronaut"] = "grace") -> Path:

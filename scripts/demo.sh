@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: set up mio-nb (idempotent), then open JupyterLab on notebooks/01_quickstart.ipynb.
 # With no MIOCREATE_* credentials the notebook starts the local sandbox by itself; "Run > Run All
-# Cells" gives a swapped face. JupyterLab listens on 127.0.0.1 only.
+# Cells" gives a swapped face. JupyterLab listens on 127.0.0.1 only; the same server serves
+# Notebook 7 (/tree, /notebooks/...).
 #
 # Usage: scripts/demo.sh [--no-browser] [--port N]
 #   --no-browser   print the URL instead of opening a browser (the default with no display or
@@ -20,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     --no-browser) open_browser=0 ;;
     --port) port=${2:?--port needs a number}; shift ;;
     --port=*) port=${1#--port=} ;;
-    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +54,7 @@ PY
 fi
 token=$("$python" -c 'import secrets; print(secrets.token_hex(24))')
 url="http://127.0.0.1:$port/lab/tree/$notebook?token=$token"
+classic_url="http://127.0.0.1:$port/notebooks/$notebook?token=$token"
 
 args=(
   --ServerApp.ip=127.0.0.1
@@ -108,5 +110,7 @@ fi
 echo
 echo "mio-nb demo: JupyterLab is ready. Open this URL in a browser, then Run > Run All Cells:"
 echo "    $url"
+echo "mio-nb demo: or in Notebook 7:"
+echo "    $classic_url"
 echo
 wait "$server"

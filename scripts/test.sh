@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: set-up, lint, the widget bundle check, the JS unit tests,
-# then pytest (sandbox, client, widget in a real JupyterLab + chromium, notebooks).
+# then pytest (sandbox, client, widget in a real JupyterLab and Notebook 7 + chromium, notebooks).
+#
+# The whole suite runs on Python 3.11 (.venv; MIO_NB_PYTHON picks another). Python 3.12 and 3.13
+# each get a fresh venv with the sandbox only (.venv-3.12, .venv-3.13: no setuptools, as on Colab),
+# where tests/pythons runs its smoke test: connect() gives the sandbox, which detects and swaps.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k sandbox
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --browser
-venv=${MIO_NB_VENV:-$PWD/.venv}
+root=$PWD
+scripts/setup.sh --browser --python "${MIO_NB_PYTHON:-3.11}"
+smoke_venvs=""
+for version in 3.12 3.13; do
+  scripts/setup.sh --python "$version" --venv "$root/.venv-$version" --extras sandbox
+  smoke_venvs+="$version=$root/.venv-$version "
+done
+export MIO_NB_SMOKE_VENVS=$smoke_venvs MIO_NB_REQUIRE_SMOKE=1
+venv=${MIO_NB_VENV:-$root/.venv}
 "$venv/bin/ruff" check mio_nb tests benchmarks
 "$venv/bin/ruff" format --check mio_nb tests benchmarks
 "$venv/bin/python" -m mypy  # mio_nb except mio_nb/sandbox/ (see [tool.mypy] in pyproject.toml)

@@ -216,6 +216,8 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.expose_app_in_browser=True",
+        # Notebook 7 (the `notebook` package) is served by the same server: /tree, /notebooks/...
+        "--JupyterNotebookApp.expose_app_in_browser=True",
         f"--LabApp.user_settings_dir={dirs['settings']}",
         f"--LabApp.workspaces_dir={dirs['workspaces']}",
         "--LabApp.extension_manager=readonly",
@@ -310,6 +312,43 @@ async (code) => {
   return {out, error};
 }
 """
+_JS_CELL_IMAGES = """
+async (index) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  cell.node.scrollIntoView({block: 'center'});
+  const imgs = [...cell.node.querySelectorAll('.jp-OutputArea-output img')];
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  return imgs.map(i => ({
+    loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth, height: i.naturalHeight,
+    shown: i.getBoundingClientRect().width, src: i.src.slice(0, 40)}));
+}
+"""
+_JS_CELL_VIDEO = """
+async ([index, timeout]) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  cell.node.scrollIntoView({block: 'center'});
+  const v = cell.node.querySelector('.jp-OutputArea-output video');
+  if (!v) return null;
+  const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+  const t0 = Date.now();
+  while (v.readyState < 2 && !v.error && Date.now() - t0 < timeout) await sleep(200);
+  v.muted = true;
+  let playError = null;
+  try { await v.play(); } catch (e) { playError = String(e); }
+  while (v.currentTime < 0.2 && !v.error && Date.now() - t0 < timeout) await sleep(100);
+  v.pause();
+  const poster = await new Promise(res => {
+    if (!v.poster) return res(null);
+    const im = new Image();
+    im.onload = () => res({width: im.naturalWidth, height: im.naturalHeight});
+    im.onerror = () => res(null);
+    im.src = v.poster;
+  });
+  return {readyState: v.readyState, duration: v.duration, error: v.error && v.error.code,
+          currentTime: v.currentTime, playError, poster, src: v.currentSrc.slice(0, 30),
+          shown: v.getBoundingClientRect().width};
+}
+"""
 _JS_NOTEBOOK_JSON = """
 () => window.jupyterapp.shell.currentWidget.content.model.toJSON()
 """
@@ -341,15 +380,18 @@ class Lab:
         nbformat.write(nb, path)
         return path
 
-    def open_notebook(self, path: Path, timeout: float = 90) -> None:
-        """Open a notebook of the server's root in JupyterLab and wait for an idle kernel."""
+    def open_notebook(self, path: Path, timeout: float = 90, ui: str = "lab") -> None:
+        """Open a notebook of the server's root in JupyterLab (``ui="lab"``) or in Notebook 7
+        (``ui="notebook"``, the same server's /notebooks/...) and wait for an idle kernel."""
         rel = path.relative_to(self.server.root).as_posix()
-        # A workspace of its own, reset: nothing from an earlier test is restored next to it.
-        workspace = f"t{secrets.token_hex(6)}"
-        self.page.goto(
-            f"{self.server.url}/lab/workspaces/{workspace}/tree/{rel}"
-            f"?reset&token={self.server.token}"
-        )
+        if ui == "notebook":
+            url = f"{self.server.url}/notebooks/{rel}?token={self.server.token}"
+        else:
+            # A workspace of its own, reset: nothing from an earlier test is restored next to it.
+            workspace = f"t{secrets.token_hex(6)}"
+            url = f"{self.server.url}/lab/workspaces/{workspace}/tree/{rel}"
+            url += f"?reset&token={self.server.token}"
+        self.page.goto(url)
         self.page.wait_for_function(_JS_KERNEL_READY, arg=rel, timeout=timeout * 1000, polling=250)
 
     def run_all(self, timeout: float = 300) -> dict[str, Any]:
@@ -394,8 +436,20 @@ class Lab:
     def collapse_sidebars(self) -> None:
         """Give the notebook the whole width (nicer screenshots)."""
         self.page.evaluate(
-            "() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }"
+            "() => { const s = window.jupyterapp.shell; s.collapseLeft && s.collapseLeft();"
+            " s.collapseRight && s.collapseRight(); }"
         )
+
+    def cell_images(self, cell: int) -> list[dict[str, Any]]:
+        """The pictures a code cell's outputs show, once scrolled into view: natural size and
+        on-screen width of each, and whether it loaded."""
+        return self.page.evaluate(_JS_CELL_IMAGES, cell)
+
+    def cell_video(self, cell: int, timeout: float = 30) -> dict[str, Any] | None:
+        """The first <video> of a cell's outputs, scrolled into view and played (muted): its
+        readyState, duration, error code, the time it reached, and its poster's natural size
+        (None when the poster is not a picture)."""
+        return self.page.evaluate(_JS_CELL_VIDEO, [cell, timeout * 1000])
 
     @staticmethod
     def stream_text(nb: dict[str, Any], cell: int) -> str:

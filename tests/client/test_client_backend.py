@@ -99,6 +99,51 @@ def test_without_credentials_or_sandbox_connect_says_how_to_get_either(tmp_path:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "unavailable"
-    assert "MIOCREATE_TOKEN" in lines[1] and 'pip install "mio-nb[sandbox]"' in lines[1]
+    assert "MIOCREATE_TOKEN" in lines[1] and "not installed" in lines[1]
+    # Hints that work from PyPI (no "mio-nb" package is published there) or from a clone.
+    assert "pip install dlib-bin face-recognition-models==0.3.0" in lines[1]
+    assert 'pip install ".[sandbox]"' in lines[1] and "mio-nb[sandbox]" not in lines[1]
     assert lines[2].startswith("raised:") and "No MioCreate credentials" in lines[2]
-    assert "mio-nb[sandbox]" in lines[2]
+    assert "pip install dlib-bin" in lines[2]
+
+
+def _connect_without(tmp_path: Path, block: str) -> list[str]:
+    """What resolve_backend() and connect() say in an interpreter where ``block`` (a module the
+    sandbox's engine imports) cannot be imported."""
+    code = (
+        f"import sys; sys.modules[{block!r}] = None\n"
+        "import mio_nb\n"
+        "from mio_nb.backend import resolve_backend\n"
+        "b = resolve_backend()\n"
+        "print(b.mode); print(b.notice)\n"
+        "try:\n"
+        "    mio_nb.connect()\n"
+        "except mio_nb.MissingCredentialsError as e:\n"
+        "    print('raised:', str(e).replace(chr(10), ' '))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    env.update(HOME=str(tmp_path), MIO_NB_SANDBOX_DIR=str(tmp_path / "sandbox"))
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "", "nothing may be printed to stderr"
+    return run.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("block", "package", "install"),
+    [
+        ("dlib", "dlib-bin", "pip install dlib-bin"),
+        ("cv2", "opencv-python-headless", "pip install opencv-python-headless"),
+        ("face_recognition_models", "face-recognition-models", "face-recognition-models==0.3.0"),
+    ],
+)
+def test_a_missing_engine_dependency_is_named_with_its_install_command(
+    tmp_path: Path, block: str, package: str, install: str
+) -> None:
+    mode, notice, raised = _connect_without(tmp_path, block)
+    assert mode == "unavailable"
+    assert "not installed" not in notice and "cannot start" in notice
+    assert package in notice and install in notice and "MIOCREATE_TOKEN" in notice
+    assert raised.startswith("raised:") and package in raised and install in raised

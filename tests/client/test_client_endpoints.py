@@ -70,8 +70,10 @@ def test_swap_image_saves_the_result_before_returning(client: Client, media, wat
         assert img.size == (result.width, result.height)
     assert result.merge_key and result.merge_url and result.thumbnail_key
     assert result.thumbnail_width and result.thumbnail_height
-    png = result._repr_png_()
-    assert png.startswith(b"\x89PNG")
+    bundle = result._repr_mimebundle_()
+    (picture,) = (bundle[m] for m in ("image/png", "image/jpeg") if m in bundle)
+    assert len(picture) <= 187_500 and Image.open(io.BytesIO(picture)).size[0] > 0
+    assert str(result.path) in result._caption()
     assert os.fspath(result) == str(result.path)
     (row,) = watch.assert_no_duplicates()
     assert row.type == "face-swap" and row.params["is_hd"] == 2
@@ -96,8 +98,9 @@ def test_swap_video_plays_inline_from_the_saved_file(client: Client, media, watc
     assert result.duration and result.duration > 0
     assert result.merge_width and result.merge_height and result.cover_key
     html = result._repr_html_()
-    assert "<video" in html and "base64" not in html
-    assert os.path.relpath(result.path, os.getcwd()).split(os.sep)[-1] in html
+    # Embedded (no URL of the Jupyter server's files), with the cover as poster.
+    assert "<video" in html and 'src="data:video/mp4;base64,' in html and "poster=" in html
+    assert result.path.name not in html and str(result.path) in result._caption()
     (row,) = watch.assert_no_duplicates()
     assert row.type == "video-face-swap"
 

@@ -13,19 +13,65 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nb_outputs import cell_kinds, check_output, output_kind, video_sources
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
+
+#: For each notebook, what each code cell shows a person, in order: "text" (printed lines or a
+#: text result), "image" (a picture), "widget" (the widget's view), "video" (an inline player).
+EXPECTED_KINDS: dict[str, list[set[str]]] = {
+    "01_quickstart.ipynb": [{"text"}, {"widget"}, {"text"}, {"text", "image"}],
+    "02_group_photo.ipynb": [
+        {"text"},  # the banner
+        {"text", "image"},  # "3 faces found" + faces.plot(): the keypoint figure
+        {"text", "image"},  # the swapped photo + where it is saved
+        {"widget"},
+        {"text"},
+    ],
+    "03_video.ipynb": [
+        {"text"},
+        {"text", "video"},  # the swapped clip plays inline
+        {"text", "image"},  # people.plot()
+        {"text", "video"},
+    ],
+    "04_scripting.ipynb": [{"text"}] * 5,
+}
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_notebook_runs_on_the_sandbox(notebook_path: Path, notebooks_copy: Path, run_notebook):
+def test_notebook_shows_what_a_person_expects(
+    notebook_path: Path, notebooks_copy: Path, run_notebook
+):
+    """Every code cell runs and shows the kinds of output it should (a picture for
+    ``faces.plot()``, a player for a video result, ...); every picture is readable and not
+    blank; no output is over its size cap or links a file of the kernel's server; nothing
+    is printed to stderr."""
     copy = notebooks_copy / notebook_path.name
     nb = nbformat.read(copy, as_version=4)
     executed = run_notebook(nb, notebooks_copy)
     ran = [c for c in executed.cells if c.cell_type == "code" and c.source.strip()]
     assert ran, f"{notebook_path.name} has no code cell"
     assert all(c.execution_count for c in ran), "some code cells did not run"
+    expected = EXPECTED_KINDS.get(notebook_path.name)
+    assert expected is not None, f"add {notebook_path.name} to EXPECTED_KINDS"
+    seen = [cell_kinds(c) for c in ran]
+    assert seen == expected, "\n".join(
+        f"cell {i}: shows {sorted(s)}, expected {sorted(e)}\n{c.source[:120]}"
+        for i, (s, e, c) in enumerate(zip(seen, expected + [set()] * len(seen), ran, strict=False))
+        if s != e
+    )
+    problems = [
+        f"cell {i}: {problem}"
+        for i, cell in enumerate(ran)
+        for output in cell.outputs
+        for problem in check_output(output)
+    ]
+    assert not problems, "\n".join(problems)
+    for cell in ran:
+        for output in cell.outputs:
+            if output_kind(output) == "video":
+                assert [len(v) > 1000 for v in video_sources(output)] == [True]
 
 
 def _env_probe_notebook() -> nbformat.NotebookNode:

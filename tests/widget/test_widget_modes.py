@@ -39,7 +39,7 @@ def test_without_the_sandbox_extra_it_says_how_to_install_or_set_a_token(
     try:
         assert w.mode == "unavailable" and w.client is None
         assert w.notice == NO_SANDBOX_NOTICE
-        assert 'pip install "mio-nb[sandbox]"' in w.notice and "MIOCREATE_TOKEN" in w.notice
+        assert 'pip install ".[sandbox]"' in w.notice and "MIOCREATE_TOKEN" in w.notice
         front = Frontend(w)
         front.send(
             {"type": "upload_start", "upload": "u", "role": "main", "name": "a.jpg", "size": 10}
