@@ -44,7 +44,10 @@ TASK_PATHS = {
 }
 POST_PATHS = {P.UPLOAD_URL_PATH, P.ACCESS_URL_PATH, P.TOKEN_PATH, *TASK_PATHS}
 API_PATHS = POST_PATHS | {P.TASK_DETAIL_PATH}
-_INT = re.compile(r"^\s*-?\d+\s*$")
+_INT = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
+_DIGITS = re.compile(r"^\s*-?[0-9]+\s*$")
+#: Integers a parameter may hold: those SQLite stores (64-bit signed).
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def envelope(code: int = 200, message: str | None = None, data: Any = None) -> dict[str, Any]:
@@ -74,12 +77,19 @@ class Context:
 
 
 def as_int(value: Any, name: str) -> int:
-    """An int, or a decimal string of one; anything else (bools, floats...) is a 400."""
+    """An int, or a decimal string of one; anything else (bools, floats...) is a 400, and so
+    is a number out of the 64-bit range."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INT.match(value):
-        return int(value)
-    raise ApiError(Code.BAD_PARAMETER, f"{name} must be an integer")
+        number = value
+    elif isinstance(value, str) and _INT.match(value):
+        number = int(value)
+    elif isinstance(value, str) and _DIGITS.match(value):
+        raise ApiError(Code.BAD_PARAMETER, f"{name} is out of range")
+    else:
+        raise ApiError(Code.BAD_PARAMETER, f"{name} must be an integer")
+    if not INT_MIN <= number <= INT_MAX:
+        raise ApiError(Code.BAD_PARAMETER, f"{name} is out of range")
+    return number
 
 
 def _str(body: dict[str, Any], name: str, *aliases: str) -> str:
@@ -289,7 +299,9 @@ def _json(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except RecursionError as exc:
+        raise ApiError(Code.BAD_PARAMETER, "the body is nested too deeply") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ApiError(Code.BAD_PARAMETER, "the body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise ApiError(Code.BAD_PARAMETER, "the body must be a JSON object")

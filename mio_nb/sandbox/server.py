@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,14 +24,20 @@ from xml.sax.saxutils import escape
 from mio_nb.protocol import Code
 from mio_nb.sandbox.api import API_PATHS, Api, envelope
 from mio_nb.sandbox.faults import FaultState, Outcome
-from mio_nb.sandbox.httpio import CHUNK, BodyError, read_small_body
+from mio_nb.sandbox.httpio import CHUNK, BodyError, parse_content_length, read_small_body
 from mio_nb.sandbox.objects import ObjectRequests
 from mio_nb.sandbox.storage import STORAGE_PREFIX, Storage
 
 log = logging.getLogger("mio_nb.sandbox")
 
 API_BODY_LIMIT = 1 << 20
-_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+#: S3's error codes for the refusals http.server makes itself.
+_S3_CODES = {
+    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderSectionTooLarge",
+    HTTPStatus.METHOD_NOT_ALLOWED: "MethodNotAllowed",
+}
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -74,6 +81,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 class Handler(ObjectRequests, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: A request line that cannot be parsed still gets a status line and headers.
+    default_request_version = "HTTP/1.0"
     #: Idle keep-alive connections (and stalled uploads) are closed after this many seconds.
     timeout = 300
     server_version = "mio-nb-sandbox"
@@ -91,7 +100,8 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         # Never the query string (signatures) nor any header (tokens).
-        log.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        path = urlsplit(getattr(self, "path", "") or "").path
+        log.debug("%s %s -> %s", self.command, path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
@@ -122,12 +132,38 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
         return f"http://{addr}:{port}"
 
     def _content_length(self) -> int | None:
-        value = self.headers.get("Content-Length")
-        if value is None:
-            return None
-        if not value.strip().isdigit():
-            raise BodyError("bad Content-Length")
-        return int(value)
+        return parse_content_length(self.headers.get("Content-Length"))
+
+    def _target(self) -> str:
+        """The request's path, even when the request line could not be parsed."""
+        path = getattr(self, "path", None)
+        if path is None:
+            words = getattr(self, "raw_requestline", b"").split(b" ", 2)
+            path = words[1].decode("latin-1") if len(words) > 1 else ""
+        return urlsplit(path).path
+
+    def __getattr__(self, name: str) -> Any:
+        # Any method name reaches the dispatcher, which answers 405 for those it does not serve
+        # (http.server would answer an HTML 501).
+        if name.startswith("do_") and name[3:].isalpha():
+            return self._dispatch
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line or header, a line too long, a
+        bad version): a 4xx with an envelope, or S3-style XML for storage, and the connection
+        closed."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        elif code >= 500:
+            code = HTTPStatus.BAD_REQUEST
+        self.close_connection = True
+        detail = message or HTTPStatus(code).phrase
+        with contextlib.suppress(OSError):
+            if self._target().startswith(STORAGE_PREFIX):
+                self._send_xml(code, _S3_CODES.get(code, "InvalidRequest"), detail)
+            else:
+                self._send_json(code, envelope(Code.BAD_PARAMETER, f"Request error: {detail}"))
 
     def _chunked(self) -> bool:
         if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
@@ -233,7 +269,12 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             self._send_json(status, payload)
         except BodyError as exc:
             self.close_connection = True
-            self._send_json(400, envelope(Code.BAD_PARAMETER, f"Request parameter error: {exc}"))
+            if is_storage:
+                self._send_xml(400, "IncompleteBody", f"Malformed request body: {exc}")
+            else:
+                self._send_json(
+                    400, envelope(Code.BAD_PARAMETER, f"Request parameter error: {exc}")
+                )
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception:

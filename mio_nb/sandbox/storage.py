@@ -23,6 +23,8 @@ from urllib.parse import quote
 from mio_nb.formats import HEAD_BYTES, FileFormat, sniff
 
 STORAGE_PREFIX = "/storage/"
+#: An expiry time: ASCII digits only (``"²".isdigit()`` is true), and no more than a year 9999.
+_EXPIRES = re.compile(r"^[0-9]{1,12}$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
@@ -101,10 +103,10 @@ class Storage:
 
     def verify(self, method: str, key: str, expires: str | None, signature: str | None) -> str:
         """ "ok", "expired" or "bad" for a presigned request."""
-        if not expires or not signature or not expires.isdigit():
+        if not expires or not signature or not _EXPIRES.match(expires):
             return "bad"
         expected = self._signature(method, key, int(expires))
-        if not hmac.compare_digest(expected, signature):
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return "bad"
         if int(expires) < time.time():
             return "expired"
