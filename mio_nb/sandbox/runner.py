@@ -20,6 +20,7 @@ from typing import Any
 from mio_nb.protocol import ACCESS_URL_EXPIRES, TaskStatus
 from mio_nb.sandbox.api import Api, Context
 from mio_nb.sandbox.auth import Auth
+from mio_nb.sandbox.connections import Limits
 from mio_nb.sandbox.faults import Faults, FaultState
 from mio_nb.sandbox.jobs import Jobs
 from mio_nb.sandbox.server import SandboxHTTPServer
@@ -64,6 +65,7 @@ class Sandbox:
         "instant" (fast, Pillow only), or an engine object.
     faults: a :class:`Faults`, changeable later with :meth:`set_faults`.
     success_status: the status reported for finished tasks (3, or 0 as a real server did).
+    limits: connections, threads and timeouts of the HTTP server (:class:`Limits`).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class Sandbox:
         success_status: int = int(TaskStatus.SUCCESS),
         workers: int = 4,
         engine_slots: int | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if success_status not in (0, int(TaskStatus.SUCCESS)):
             raise ValueError("success_status must be 3 or 0")
@@ -116,7 +119,7 @@ class Sandbox:
             success_status=success_status,
         )
         try:
-            self._httpd = SandboxHTTPServer((host, port), Api(ctx), storage, self._faults)
+            self._httpd = SandboxHTTPServer((host, port), Api(ctx), storage, self._faults, limits)
         except BaseException:
             self._pool.stop(timeout=1)
             self._store.close()

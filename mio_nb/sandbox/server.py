@@ -1,8 +1,9 @@
 """The sandbox's HTTP layer: routing, fault injection and the plumbing of answers.
 
-Built on the standard library's ``ThreadingHTTPServer`` (one thread per connection, HTTP/1.1
-keep-alive). JSON endpoints live in :mod:`mio_nb.sandbox.api`, presigned object requests
-in :mod:`mio_nb.sandbox.objects`.
+Requests are parsed by the standard library's ``BaseHTTPRequestHandler``; connections are
+managed by :mod:`mio_nb.sandbox.connections` (bounded, no thread per idle connection, short
+timeouts). Fault injection acts on the socket (drops) or the answer. JSON endpoints live in
+:mod:`mio_nb.sandbox.api`, presigned object requests in :mod:`mio_nb.sandbox.objects`.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ import logging
 import math
 import re
 import socket
-import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from mio_nb.protocol import Code
 from mio_nb.sandbox.api import API_PATHS, Api, envelope
+from mio_nb.sandbox.connections import Connection, ConnectionServer, Limits
 from mio_nb.sandbox.faults import FaultState, Outcome
 from mio_nb.sandbox.httpio import CHUNK, BodyError, parse_content_length, read_small_body
 from mio_nb.sandbox.objects import ObjectRequests
@@ -45,58 +46,94 @@ _BAD_GATEWAY = (
 )
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows its open connections, to close them all at stop."""
+class SandboxHTTPServer:
+    """The sandbox's HTTP server: :class:`ConnectionServer` (bounded connections, threads and
+    timeouts) speaking HTTP/1.1 through :class:`Handler`."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], api: Api, storage: Storage, faults: FaultState):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: Api,
+        storage: Storage,
+        faults: FaultState,
+        limits: Limits | None = None,
+    ) -> None:
         self.api = api
         self.storage = storage
         self.faults = faults
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        self.limits = limits or Limits()
+        self.connections = ConnectionServer(address, self.limits, self._serve)
+        self.server_address = self.connections.server_address
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
+    def _serve(self, conn: Connection) -> bool:
+        if conn.handler is None:
+            conn.handler = Handler(conn.sock, conn.address, self)
+        return conn.handler.serve()
 
-    def shutdown_request(self, request: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.connections.serve_forever(poll_interval)
+
+    def shutdown(self) -> None:
+        self.connections.shutdown()
 
     def close_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        self.connections.close_connections()
+
+    def server_close(self) -> None:
+        self.connections.server_close()
 
 
 class Handler(ObjectRequests, BaseHTTPRequestHandler):
+    """One connection's requests. Made once per connection; :meth:`serve` handles the requests
+    that have arrived, then the connection waits, without a thread, for the next one."""
+
     protocol_version = "HTTP/1.1"
     #: A request line that cannot be parsed still gets a status line and headers.
     default_request_version = "HTTP/1.0"
-    #: Idle keep-alive connections (and stalled uploads) are closed after this many seconds.
-    timeout = 300
     server_version = "mio-nb-sandbox"
     server: SandboxHTTPServer
     #: Extra headers for the next JSON answer (e.g. Retry-After with an 802).
     _json_headers: dict[str, str] | None = None
+    #: Whether the current request's answer has started.
+    _answered = False
+
+    def __init__(self, request: socket.socket, client_address: Any, server: Any) -> None:
+        # Not BaseRequestHandler's __init__, which would serve the connection to its end.
+        self.request = request
+        self.client_address = client_address
+        self.server = server
+        #: A request whose head or body stalls this long is abandoned.
+        self.timeout = server.limits.io_timeout
+        self.setup()
+
+    def serve(self) -> bool:
+        """Handle the request that has arrived (and any sent right behind it); True when the
+        connection stays open for more."""
+        while True:
+            self.path = None  # type: ignore[assignment]
+            self._json_headers = None
+            self._answered = False
+            try:
+                self.handle_one_request()
+            except OSError:
+                return False
+            if self.close_connection:
+                return False
+            if not self._more_buffered():
+                return True
+
+    def _more_buffered(self) -> bool:
+        """Whether the next request's bytes are already here (pipelining)."""
+        try:
+            self.connection.settimeout(0)
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(self.timeout)
 
     # -- plumbing --------------------------------------------------------------------------
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every small answer.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         # Never the query string (signatures) nor any header (tokens).
@@ -177,6 +214,10 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
         except (AttributeError, OSError):
             return True
         return first in b"0123456789abcdefABCDEF" and first != b""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answered = True
+        super().send_response(code, message)
 
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
@@ -275,7 +316,15 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
                 self._send_json(
                     400, envelope(Code.BAD_PARAMETER, f"Request parameter error: {exc}")
                 )
-        except (ConnectionError, TimeoutError):
+        except TimeoutError:
+            self.close_connection = True
+            if not self._answered:  # a stalled request body: say so (a stalled download: not)
+                with contextlib.suppress(OSError):
+                    if is_storage:
+                        self._send_xml(400, "RequestTimeout", "The request body stalled.")
+                    else:
+                        self._send_json(408, envelope(Code.BAD_PARAMETER, "Request timeout"))
+        except ConnectionError:
             self.close_connection = True
         except Exception:
             log.exception("sandbox request %s %s failed", self.command, path)

@@ -72,3 +72,15 @@ class Api:
         assert env["code"] == 200, env
         assert env["data"]["status"] == P.TaskStatus.SUCCESS, env
         return env["data"]["additional_data"]
+
+
+def full_swap(api: Api, main: bytes, face: bytes) -> float:
+    """One image swap as a client does it: two uploads, the task, polling, the download.
+    Returns the seconds it took."""
+    t0 = time.perf_counter()
+    main_key = api.upload(main, "main.jpg")
+    face_key = api.upload(face, "face.png")
+    result = api.done(api.create(P.FACE_SWAP_PATH, {"main_key": main_key, "target_key": face_key}))
+    r = requests.get(result["merge_url"], timeout=30)
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), r.status_code
+    return time.perf_counter() - t0
