@@ -168,6 +168,9 @@ class Api:
             raise ApiError(Code.UNSUPPORTED_FORMAT)
         if fmt.kind not in wanted:
             raise ApiError(Code.BAD_PARAMETER, f"{name} must be {' or '.join(wanted)}")
+        reason = self.ctx.storage.refusal(key)
+        if reason is not None:  # an engine never sees a file over the limits
+            raise ApiError(Code.FILE_TOO_LARGE, f"{name}: {reason}")
         return fmt.kind
 
     def _signer(self, base_url: str) -> Callable[[str], str]:
@@ -261,6 +264,8 @@ class Api:
             raise ApiError(Code.KEY_NOT_FOUND, "the get-face task's file is gone")
         if fmt.kind != want:
             raise ApiError(Code.BAD_PARAMETER, f"get_face_id must be a get-face task of a {want}")
+        if (reason := self.ctx.storage.refusal(main)) is not None:
+            raise ApiError(Code.FILE_TOO_LARGE, f"the get-face task's file: {reason}")
         seen: set[str] = set()
         for pair in pairs:
             target = pair["target_part_key"]
