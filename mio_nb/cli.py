@@ -49,6 +49,12 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", choices=("real", "instant"), default="real")
     parser.add_argument("--workers", type=int, default=4, help="task worker threads")
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=7.0,
+        help="remove tasks and files older than this; clients then get 702 (default %(default)s)",
+    )
     server = parser.add_argument_group("connections")
     server.add_argument(
         "--max-connections",
@@ -85,6 +91,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             engine=args.engine,
             host=args.host,
             workers=args.workers,
+            retention_days=args.retention_days,
             limits=Limits(
                 max_connections=args.max_connections,
                 idle_timeout=args.idle_timeout,

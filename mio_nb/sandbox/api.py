@@ -283,6 +283,10 @@ class Api:
 
     def detail(self, task_id: int, base_url: str) -> dict[str, Any]:
         task = self.ctx.store.get(task_id)
+        if task is None and 0 < task_id <= self.ctx.store.last_id():
+            raise ApiError(
+                Code.KEY_NOT_FOUND, f"task {task_id} was removed after the retention period"
+            )
         if task is None:
             raise ApiError(Code.BAD_PARAMETER, f"no task with id {task_id}")
         data: dict[str, Any] = {

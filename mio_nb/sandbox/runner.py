@@ -22,6 +22,12 @@ from mio_nb.sandbox.api import Api, Context
 from mio_nb.sandbox.auth import Auth
 from mio_nb.sandbox.connections import Limits
 from mio_nb.sandbox.faults import Faults, FaultState
+from mio_nb.sandbox.housekeeping import (
+    DEFAULT_RETENTION_DAYS,
+    Housekeeper,
+    clean_at_start,
+    expire,
+)
 from mio_nb.sandbox.jobs import Jobs
 from mio_nb.sandbox.server import SandboxHTTPServer
 from mio_nb.sandbox.storage import Storage
@@ -66,6 +72,9 @@ class Sandbox:
     faults: a :class:`Faults`, changeable later with :meth:`set_faults`.
     success_status: the status reported for finished tasks (3, or 0 as a real server did).
     limits: connections, threads and timeouts of the HTTP server (:class:`Limits`).
+    retention_days: tasks and files older than this are removed (at start, then hourly);
+        a client then gets code 702 for them. Partial uploads and result files no task refers
+        to (left by a crash) are removed at start.
     """
 
     def __init__(
@@ -81,9 +90,12 @@ class Sandbox:
         workers: int = 4,
         engine_slots: int | None = None,
         limits: Limits | None = None,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
     ) -> None:
         if success_status not in (0, int(TaskStatus.SUCCESS)):
             raise ValueError("success_status must be 3 or 0")
+        if not retention_days > 0:
+            raise ValueError("retention_days must be positive")
         if isinstance(engine, str):
             from mio_nb.sandbox.engine import load_engine
 
@@ -132,7 +144,9 @@ class Sandbox:
         self.port: int = int(bound_port)
         self.base_url = f"http://{shown}:{self.port}"
         self._lock_fd = _lock_data_dir(self.data_dir)
+        self._housekeeper: Housekeeper | None = None
         if self._lock_fd is not None:
+            self._housekeeper = _clean_data_dir(storage, self._store, retention_days * 86400.0)
             for task_id in self._store.requeue_unfinished():
                 self._pool.submit(task_id)
         else:
@@ -193,6 +207,8 @@ class Sandbox:
         self._httpd.close_connections()
         self._httpd.server_close()
         self._thread.join(5)
+        if self._housekeeper is not None:
+            self._housekeeper.stop()
         self._pool.stop()
         self._store.close()
         if self._lock_fd is not None:
@@ -201,6 +217,24 @@ class Sandbox:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("sandbox on port %s stopped", self.port)
+
+
+def _clean_data_dir(storage: Storage, store: TaskStore, retention: float) -> Housekeeper:
+    """Start-up housekeeping (before any task runs), then the hourly sweep of expired tasks."""
+    expired = expire(storage, store, retention)
+    left = clean_at_start(storage, store)
+    if expired.tasks or expired.expired_files or left.temporary_files or left.orphans:
+        log.info(
+            "sandbox housekeeping: removed %d temporary file(s), %d orphan result file(s), "
+            "%d expired task(s) and %d expired file(s)",
+            left.temporary_files,
+            left.orphans,
+            expired.tasks,
+            expired.expired_files,
+        )
+    housekeeper = Housekeeper(storage, store, retention)
+    housekeeper.start()
+    return housekeeper
 
 
 def _lock_data_dir(data_dir: Path) -> int | None:
