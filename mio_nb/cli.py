@@ -37,6 +37,12 @@ def subcommand(
 def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback (anyone who gets the token can then use the "
+        "sandbox and read its files)",
+    )
+    parser.add_argument(
         "--port", type=int, default=8765, help="port, 0 for a free one (default %(default)s)"
     )
     parser.add_argument(
@@ -92,6 +98,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             host=args.host,
             workers=args.workers,
             retention_days=args.retention_days,
+            allow_remote=args.allow_remote,
             limits=Limits(
                 max_connections=args.max_connections,
                 idle_timeout=args.idle_timeout,
@@ -103,7 +110,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
                 task_seconds=args.task_seconds,
             ),
         )
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:
         print(f"mio-nb sandbox: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import json
 import logging
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -75,6 +77,9 @@ class Sandbox:
     retention_days: tasks and files older than this are removed (at start, then hourly);
         a client then gets code 702 for them. Partial uploads and result files no task refers
         to (left by a crash) are removed at start.
+    allow_remote: needed to bind ``host`` to anything but loopback (then a warning is logged:
+        whoever reaches the port and knows the token, kept in plain text in the data dir and
+        sent unencrypted, can use the sandbox and read every stored file).
     """
 
     def __init__(
@@ -91,11 +96,19 @@ class Sandbox:
         engine_slots: int | None = None,
         limits: Limits | None = None,
         retention_days: float = DEFAULT_RETENTION_DAYS,
+        allow_remote: bool = False,
     ) -> None:
         if success_status not in (0, int(TaskStatus.SUCCESS)):
             raise ValueError("success_status must be 3 or 0")
         if not retention_days > 0:
             raise ValueError("retention_days must be positive")
+        remote = not is_loopback(host)
+        if remote and not allow_remote:
+            raise ValueError(
+                f"host {host!r} is not loopback: the sandbox would be reachable from other "
+                "machines with its token. Pass allow_remote=True (mio-nb sandbox "
+                "--allow-remote) if you mean it."
+            )
         if isinstance(engine, str):
             from mio_nb.sandbox.engine import load_engine
 
@@ -143,6 +156,8 @@ class Sandbox:
         self.host = host
         self.port: int = int(bound_port)
         self.base_url = f"http://{shown}:{self.port}"
+        if remote:
+            log.warning(remote_warning(host, self.data_dir))
         self._lock_fd = _lock_data_dir(self.data_dir)
         self._housekeeper: Housekeeper | None = None
         if self._lock_fd is not None:
@@ -217,6 +232,32 @@ class Sandbox:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("sandbox on port %s stopped", self.port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface only ("" and "0.0.0.0" do not:
+    they mean every interface)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def remote_warning(host: str, data_dir: Path) -> str:
+    return (
+        f"SECURITY: the sandbox listens on {host or 'every interface'}, not only on loopback. "
+        f"Its token is kept in plain text in {data_dir / _SECRETS_FILE} (and printed at start) "
+        "and travels unencrypted over HTTP: anyone on the network who knows or sniffs it can "
+        "upload files, run tasks and download every stored photo and result. Use it only on a "
+        "network you trust, with a token of your own (--token)."
+    )
 
 
 def _clean_data_dir(storage: Storage, store: TaskStore, retention: float) -> Housekeeper:
