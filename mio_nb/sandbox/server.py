@@ -179,6 +179,13 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             path = words[1].decode("latin-1") if len(words) > 1 else ""
         return urlsplit(path).path
 
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok and self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported")
+            return False
+        return ok
+
     def __getattr__(self, name: str) -> Any:
         # Any method name reaches the dispatcher, which answers 405 for those it does not serve
         # (http.server would answer an HTML 501).
@@ -195,6 +202,8 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
         elif code >= 500:
             code = HTTPStatus.BAD_REQUEST
         self.close_connection = True
+        if getattr(self, "request_version", "") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer with a status line and headers
         detail = message or HTTPStatus(code).phrase
         with contextlib.suppress(OSError):
             if self._target().startswith(STORAGE_PREFIX):
@@ -229,6 +238,10 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
+        if self.command != "HEAD" and len(body) <= CHUNK and hasattr(self, "_headers_buffer"):
+            self._headers_buffer.append(b"\r\n" + body)  # head and body in one write
+            self.flush_headers()
+            return
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

@@ -202,6 +202,7 @@ def test_unknown_methods_are_405(sb: Sandbox, method: str) -> None:
     "req",
     [
         b"GET / HTTP/2.0\r\n\r\n",
+        b"GET / HTTP/0.9\r\n\r\n",
         b"GET / HTTP/1.1.1\r\n\r\n",
         b"GET / HTTP/\xb2.1\r\n\r\n",
         b"GARBAGE\r\n\r\n",
@@ -210,7 +211,17 @@ def test_unknown_methods_are_405(sb: Sandbox, method: str) -> None:
         b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n",
         b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
     ],
-    ids=["http2", "version", "uversion", "garbage", "long-line", "long-header", "headers", "colon"],
+    ids=[
+        "http2",
+        "http09",
+        "version",
+        "uversion",
+        "garbage",
+        "long-line",
+        "long-header",
+        "headers",
+        "colon",
+    ],
 )
 def test_malformed_request_heads(sb: Sandbox, req: bytes) -> None:
     status, headers, body = raw(sb, req)
