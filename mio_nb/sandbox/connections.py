@@ -42,7 +42,7 @@ class Limits:
     """How much the sandbox's HTTP server takes on at once.
 
     max_connections: open client connections, idle ones included (None: 1024, lowered to fit
-        the open-files limit, e.g. 160 under ``ulimit -n 256``).
+        the open-files limit, e.g. 144 under ``ulimit -n 256``).
     workers: requests handled at the same time (threads).
     queue: requests that may wait for a thread; beyond that, 503 with Retry-After.
     idle_timeout: seconds a connection may wait for its (next) request.
