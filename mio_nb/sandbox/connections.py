@@ -150,7 +150,8 @@ class ConnectionServer:
         self._serving = False
         self._stopped = threading.Event()
         self._workers: list[threading.Thread] = []
-        self._idle_workers = 0  # workers waiting for a connection (approximate)
+        self._idle_workers = 0  # workers waiting for a connection
+        self._fd_warned_at = -1e9
         self.busy_answers = 0  # 503s sent
         self.evictions = 0  # idle connections closed to make room
 
@@ -209,7 +210,9 @@ class ConnectionServer:
                 return
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    log.warning("sandbox: out of file descriptors (%s); pausing accept", exc)
+                    if time.monotonic() - self._fd_warned_at > 60:
+                        self._fd_warned_at = time.monotonic()
+                        log.warning("sandbox: out of file descriptors (%s): closing idle ones", exc)
                     if not self._evict():
                         self._pause(time.monotonic() + 0.1)
                     return
@@ -302,9 +305,11 @@ class ConnectionServer:
     # -- workers -----------------------------------------------------------------------------
     def _work(self) -> None:
         while True:
-            self._idle_workers += 1
+            with self._lock:
+                self._idle_workers += 1
             conn = self._ready.get()
-            self._idle_workers -= 1
+            with self._lock:
+                self._idle_workers -= 1
             if conn is None:
                 return
             keep = False
@@ -351,8 +356,9 @@ class ConnectionServer:
     def server_close(self) -> None:
         for _ in self._workers:
             self._ready.put(None)
+        deadline = time.monotonic() + 5
         for t in self._workers:
-            t.join(5)
+            t.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             conns = list(self._open)
             self._open.clear()
