@@ -5,6 +5,8 @@ request, so an idle connection costs a file descriptor and no thread. When bytes
 connection it goes to one of ``Limits.workers`` threads, which handles the request(s) and gives
 the connection back to the selector (keep-alive) or closes it.
 
+- On Linux, a connection is handed to the server only once its first bytes arrive (or after the
+  idle timeout), so connections that send nothing cost no file descriptor here.
 - Open connections are capped (``Limits.max_connections``, and never more than the process's
   open-files limit allows). At the cap, the connection idle the longest (one that never sent a
   request first) is closed to make room; when every connection is busy the server stops
@@ -21,6 +23,7 @@ import contextlib
 import errno
 import json
 import logging
+import math
 import queue
 import selectors
 import socket
@@ -48,8 +51,13 @@ class Limits:
     idle_timeout: seconds a connection may wait for its (next) request.
     io_timeout: seconds a request's head or body may stall (no byte received) before it is
         abandoned; also bounds a stalled download.
-    backlog: the listen backlog (connections the kernel holds before they are accepted).
+    backlog: the listen backlog (connections the kernel holds before they are accepted; the
+        system may lower it, e.g. to 128 on macOS). Large, so that a burst of clients or a
+        flood of idle connections never fills it: a full backlog drops new connections, and
+        their clients retry only a second later.
     retry_after: the Retry-After of a 503, in seconds.
+    defer_accept: on Linux, leave connections that have sent nothing to the kernel (for up to
+        ``idle_timeout``) instead of accepting them (TCP_DEFER_ACCEPT).
     """
 
     max_connections: int | None = None
@@ -57,8 +65,9 @@ class Limits:
     queue: int = 256
     idle_timeout: float = 10.0
     io_timeout: float = 10.0
-    backlog: int = 128
+    backlog: int = 1024
     retry_after: int = 1
+    defer_accept: bool = True
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0 or self.backlog < 1 or self.retry_after < 0:
@@ -102,6 +111,21 @@ class Connection:
             self.sock.close()
 
 
+def _peek(sock: socket.socket) -> bool | None:
+    """Whether bytes have arrived on a new connection (False: it is closed already; None:
+    nothing yet). Leaves the socket blocking."""
+    try:
+        sock.setblocking(False)
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except BlockingIOError:
+        return None
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            sock.setblocking(True)
+
+
 def _busy_answer(retry_after: int) -> bytes:
     body = json.dumps(
         {"code": 500, "message": f"Server busy: retry after {retry_after} s", "data": None}
@@ -133,6 +157,12 @@ class ConnectionServer:
             self._listener.close()
             raise
         self._listener.setblocking(False)
+        if limits.defer_accept and hasattr(socket, "TCP_DEFER_ACCEPT"):  # Linux
+            # A connection that sends nothing stays with the kernel (no file descriptor, no
+            # work here) for up to the idle timeout: an idle flood costs the server nothing.
+            with contextlib.suppress(OSError):
+                defer = max(1, math.ceil(limits.idle_timeout))
+                self._listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, defer)
         self.server_address = self._listener.getsockname()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -184,8 +214,11 @@ class ConnectionServer:
                             while self._wake_r.recv(4096):
                                 pass
                     else:
-                        self._unpark(key.data)
-                        self._dispatch(key.data)
+                        conn = key.data
+                        if conn.served == 0:
+                            self._prepare(conn)
+                        self._unpark(conn)
+                        self._dispatch(conn)
                 self._park_returned()
                 self._expire()
                 self._maybe_resume()
@@ -201,8 +234,8 @@ class ConnectionServer:
 
     def _accept(self) -> None:
         for _ in range(64):
-            if len(self._open) >= self.cap and not self._evict():
-                self._pause(None)  # every connection is busy: wait in the backlog
+            if len(self._open) >= self.cap and not (self._fresh or self._kept):
+                self._pause(None)  # every connection is busy: new ones wait in the backlog
                 return
             try:
                 sock, address = self._listener.accept()
@@ -220,15 +253,26 @@ class ConnectionServer:
                     continue
                 log.debug("sandbox: accept failed: %s", exc)
                 return
-            sock.setblocking(True)
-            with contextlib.suppress(OSError):
-                # Headers and body leave in separate writes: without this, Nagle's algorithm
-                # and the client's delayed ACK add ~40 ms to every small answer.
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if len(self._open) >= self.cap:
+                self._evict()  # make room: the connection idle the longest goes
             conn = Connection(sock, address)
             with self._lock:
                 self._open.add(conn)
-            self._park(conn, self._fresh)
+            arrived = _peek(sock)
+            if arrived is None:
+                self._park(conn, self._fresh)
+            elif arrived:
+                self._prepare(conn)
+                self._dispatch(conn)  # its request is here already
+            else:
+                self._close(conn)  # closed by the client already
+
+    @staticmethod
+    def _prepare(conn: Connection) -> None:
+        with contextlib.suppress(OSError):
+            # Headers and body leave in separate writes: without this, Nagle's algorithm and
+            # the client's delayed ACK add ~40 ms to every small answer.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _pause(self, until: float | None) -> None:
         self._listen(False)
@@ -314,7 +358,9 @@ class ConnectionServer:
                 return
             keep = False
             try:
-                keep = self._serve(conn)
+                keep = not self._stopping.is_set() and self._serve(conn)
+            except OSError as exc:  # closed under our feet (at stop) or by the client
+                log.debug("sandbox: connection lost: %s", exc)
             except Exception:
                 log.exception("sandbox: a connection failed")
             conn.served += 1
@@ -354,6 +400,13 @@ class ConnectionServer:
                 conn.sock.shutdown(socket.SHUT_RDWR)
 
     def server_close(self) -> None:
+        while True:  # connections still waiting for a worker: closed unanswered
+            try:
+                queued = self._ready.get_nowait()
+            except queue.Empty:
+                break
+            if queued is not None:
+                self._close(queued)
         for _ in self._workers:
             self._ready.put(None)
         deadline = time.monotonic() + 5

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import resource
-import selectors
 import socket
 import statistics
 import subprocess
@@ -51,7 +50,7 @@ def answer_of(sock: socket.socket) -> bytes:
 
 
 def test_idle_connections_are_closed_after_the_idle_timeout(tmp_path: Path) -> None:
-    limits = Limits(idle_timeout=0.5, io_timeout=0.5)
+    limits = Limits(idle_timeout=0.5, io_timeout=0.5, defer_accept=False)
     with Sandbox(engine="instant", data_dir=tmp_path, limits=limits) as sb:
         never_used = socket.create_connection(("127.0.0.1", sb.port))
         kept_alive = requests.Session()
@@ -60,6 +59,16 @@ def test_idle_connections_are_closed_after_the_idle_timeout(tmp_path: Path) -> N
         assert took is not None and took < 2, took
         time.sleep(1.0)
         assert sb._httpd.connections.open_connections == 0  # the keep-alive one went too
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"), reason="Linux only")
+def test_connections_that_send_nothing_stay_with_the_kernel(sb: Sandbox) -> None:
+    silent = [socket.create_connection(("127.0.0.1", sb.port)) for _ in range(20)]
+    time.sleep(0.3)
+    assert sb._httpd.connections.open_connections == 0
+    assert Api(sb).detail(1)["code"] == 400
+    for s in silent:
+        s.close()
 
 
 def test_a_body_shorter_than_its_length_is_dropped_quickly(tmp_path: Path) -> None:
@@ -103,13 +112,19 @@ def test_a_full_server_answers_503_with_retry_after(tmp_path: Path) -> None:
 def test_at_the_connection_cap_the_longest_idle_connection_makes_room(tmp_path: Path) -> None:
     limits = Limits(max_connections=8)
     with Sandbox(engine="instant", data_dir=tmp_path, limits=limits) as sb:
-        idle = [socket.create_connection(("127.0.0.1", sb.port)) for _ in range(8)]
+        idle = []
+        for _ in range(8):  # 8 keep-alive connections, each idle after one request
+            s = socket.create_connection(("127.0.0.1", sb.port))
+            s.sendall(f"GET {P.TASK_DETAIL_PATH}?id=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            idle.append(s)
         time.sleep(0.3)
+        assert sb._httpd.connections.open_connections == 8
         api = Api(sb)
         for _ in range(5):
             assert api.detail(1)["code"] == 400  # served at once, through the idle crowd
         assert sb._httpd.connections.open_connections <= 8
-        assert closed_within(idle[0], 2) is not None  # the oldest idle one was closed
+        assert closed_within(idle[0], 2) is not None  # the one idle the longest was closed
         for s in idle:
             s.close()
 
@@ -119,55 +134,66 @@ def test_listen_backlog_fits_a_burst(sb: Sandbox) -> None:
     if out.returncode != 0 or not out.stdout.strip():
         pytest.skip("ss is not available")
     backlog = int(out.stdout.split()[2])  # Send-Q of a listening socket: its backlog
-    assert backlog >= 128
+    assert backlog >= 1024
 
 
-class IdleFlood(threading.Thread):
-    """Keeps ``count`` connections open to a server, sending nothing, reopening any it closes."""
-
-    def __init__(self, port: int, count: int) -> None:
-        super().__init__(daemon=True)
-        self.port, self.count = port, count
-        self.stop = threading.Event()
-        self.reopened = 0
-        self.held = 0
-        self.connected = threading.Event()
-
-    def _open(self, sel: selectors.BaseSelector) -> None:
-        s = socket.socket()
-        s.setblocking(False)
-        s.connect_ex(("127.0.0.1", self.port))
-        sel.register(s, selectors.EVENT_READ)
-
-    def run(self) -> None:
-        sel = selectors.DefaultSelector()
-        for _ in range(self.count):
-            self._open(sel)
-        self.connected.set()
-        while not self.stop.is_set():
-            self.held = len(sel.get_map())
-            for key, _ in sel.select(0.1):
-                sock = key.fileobj
-                try:
-                    data = sock.recv(4096)  # type: ignore[union-attr]
-                except OSError:
-                    data = b""
-                if not data:  # closed by the server: open another one
-                    sel.unregister(sock)
-                    sock.close()  # type: ignore[union-attr]
-                    self.reopened += 1
-                    self._open(sel)
-        for key in list(sel.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
-        sel.close()
+#: Keeps N connections open to a port, sending nothing, reopening any the server closes, until
+#: its stdin closes; then prints how many it held and reopened. Its own process, so that its
+#: busy loop does not slow the test's clients down.
+FLOOD = """
+import selectors, socket, sys, threading
+port, count = int(sys.argv[1]), int(sys.argv[2])
+sel = selectors.DefaultSelector()
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+def open_one():
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    sel.register(s, selectors.EVENT_READ)
+for _ in range(count):
+    open_one()
+print("ready", flush=True)
+reopened = 0
+while not stop.is_set():
+    for key, _ in sel.select(0.1):
+        try:
+            data = key.fileobj.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            sel.unregister(key.fileobj)
+            key.fileobj.close()
+            reopened += 1
+            open_one()
+print("held", len(sel.get_map()), "reopened", reopened, flush=True)
+"""
 
 
-def _server(tmp: Path, nofile: int) -> tuple[subprocess.Popen, str]:
+#: The sandbox as ``mio-nb sandbox`` runs it, but with TCP_DEFER_ACCEPT off: as on macOS, every
+#: connection reaches the server, which must then close idle ones to make room.
+NO_DEFER_SERVER = """
+import signal, sys, threading
+from mio_nb.sandbox import Limits, Sandbox
+sb = Sandbox(engine="instant", data_dir=sys.argv[1], token=sys.argv[2],
+             limits=Limits(defer_accept=False))
+print("MIOCREATE_BASE_URL=" + sb.base_url, flush=True)
+done = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: done.set())
+done.wait()
+sb.stop()
+"""
+
+
+def _server(tmp: Path, nofile: int, defer_accept: bool) -> tuple[subprocess.Popen, str]:
     def limit_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    cmd = [sys.executable, "-m", "mio_nb.cli", "sandbox", "--port", "0", "--engine", "instant"]
-    cmd += ["--data-dir", str(tmp / "data"), "--token", TOKEN]
+    if defer_accept:
+        cmd = [sys.executable, "-m", "mio_nb.cli", "sandbox", "--port", "0"]
+        cmd += ["--engine", "instant", "--data-dir", str(tmp / "data"), "--token", TOKEN]
+    else:
+        cmd = [sys.executable, "-c", NO_DEFER_SERVER, str(tmp / "data"), TOKEN]
     log = open(tmp / "server.log", "w")  # noqa: SIM115 (kept open by the child)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=limit_files
@@ -206,31 +232,49 @@ def _threads_and_fds(pid: int) -> tuple[int, int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.parametrize("defer_accept", [True, False], ids=["defer-accept", "no-defer-accept"])
 def test_300_idle_connections_under_ulimit_256_do_not_stop_normal_clients(
-    tmp_path: Path,
+    tmp_path: Path, defer_accept: bool
 ) -> None:
-    proc, base_url = _server(tmp_path, nofile=256)
+    """300 connections that send nothing, reopened as soon as the server closes one, against a
+    server limited to 256 file descriptors; four clients swap meanwhile."""
+    proc, base_url = _server(tmp_path, nofile=256, defer_accept=defer_accept)
+    flood: subprocess.Popen | None = None
     try:
         _swaps(base_url, 2, 1)  # warm up
         before, errors = _swaps(base_url, 4, 4)
         assert not errors, errors
-        flood = IdleFlood(int(base_url.rsplit(":", 1)[1]), 300)
-        flood.start()
-        flood.connected.wait(10)
+        port = base_url.rsplit(":", 1)[1]
+        flood = subprocess.Popen(
+            [sys.executable, "-c", FLOOD, port, "300"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert flood.stdout.readline().strip() == "ready"  # type: ignore[union-attr]
         time.sleep(1.0)
         during, errors = _swaps(base_url, 4, 4)
         threads, fds = _threads_and_fds(proc.pid)
-        flood.stop.set()
-        flood.join(10)
+        out, _ = flood.communicate("", timeout=30)
+        _, held, _, reopened = out.split()
         assert not errors, errors
-        assert flood.held == 300
-        base, loaded = statistics.median(before), statistics.median(during)
+        assert held == "300"
+        after, errors = _swaps(base_url, 4, 4)  # the machine's load may change meanwhile
+        assert not errors, errors
+        base, loaded = statistics.median(before + after), statistics.median(during)
         print(f"swap median {base:.3f} s alone, {loaded:.3f} s with 300 idle connections; ")
-        print(f"server: {threads} threads, {fds} fds; {flood.reopened} idle ones closed")
-        assert loaded <= 2 * base, (base, loaded)
+        print(f"server: {threads} threads, {fds} fds; {reopened} idle ones closed")
+        # Linux (defer-accept, the default): no slowdown beyond 2x. Without it (macOS), every
+        # reconnection costs the server an accept and a close: no error, but on a loaded
+        # 2-core machine up to ~2.5x was measured.
+        assert loaded <= (2 if defer_accept else 3) * base, (base, loaded)
         assert fds < 256 and threads < 60, (threads, fds)
         assert proc.poll() is None
-        assert "Traceback" not in (tmp_path / "server.log").read_text()
     finally:
+        if flood is not None and flood.poll() is None:
+            flood.kill()
+            flood.wait(10)
         proc.terminate()
         proc.wait(15)
+    log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
