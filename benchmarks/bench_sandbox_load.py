@@ -117,6 +117,33 @@ def concurrent_swaps(server: Server, clients: int) -> dict:
     }
 
 
+def api_capacity(server: Server, clients: int, seconds: float = 3.0) -> tuple[float, int]:
+    """Requests per second when ``clients`` ask for a task's detail back to back, and errors."""
+    task_id = 1  # the warm-up swap's task
+    counts = [0] * clients
+    errors: list[str] = []
+    stop = time.perf_counter() + seconds
+
+    def run(i: int) -> None:
+        client = Client(server.base_url)
+        url = server.base_url + P.TASK_DETAIL_PATH
+        while time.perf_counter() < stop:
+            try:
+                client.api.get(url, params={"id": task_id}, timeout=30).json()
+                counts[i] += 1
+            except Exception as exc:
+                errors.append(repr(exc)[:200])
+                return
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0), len(errors)
+
+
 def swap_tasks(data_dir: Path) -> int:
     db = sqlite3.connect(f"file:{data_dir / 'tasks.sqlite3'}?mode=ro", uri=True)
     try:
@@ -169,6 +196,15 @@ def main() -> int:
             )
             rows.append(
                 ("all requests (API + storage) per second", f"{all_rate:.0f}/s", "report", True)
+            )
+            rate, failed = api_capacity(server, args.clients)
+            rows.append(
+                (
+                    f"API capacity: {args.clients} clients asking back to back",
+                    f"{rate:.0f}/s",
+                    "report",
+                    failed == 0,
+                )
             )
             rows.append(("server CPU time per swap", f"{cpu / n * 1000:.0f} ms", "report", True))
             for e in errors[:5]:

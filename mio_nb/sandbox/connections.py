@@ -80,6 +80,8 @@ class Limits:
     def connection_cap(self) -> int:
         """``max_connections`` as it fits the process's open-files limit."""
         wanted = self.max_connections or 1024
+        if selectors.DefaultSelector is selectors.SelectSelector:  # Windows: select() < 512
+            wanted = min(wanted, 500)
         try:
             import resource
 

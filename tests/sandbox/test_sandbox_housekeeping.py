@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import requests
@@ -42,8 +43,6 @@ def test_kill_9_leftovers_are_removed_at_restart(tmp_path: Path) -> None:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         base_url = proc.stdout.readline().strip().split("=", 1)[1]  # type: ignore[union-attr]
-        from types import SimpleNamespace
-
         api = Api(SimpleNamespace(base_url=base_url, token=TOKEN))  # type: ignore[arg-type]
         image = api.upload(samples.grace_hopper())
         # A task whose results are stored, then held (task_seconds) before being recorded.
