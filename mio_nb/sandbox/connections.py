@@ -96,12 +96,14 @@ class Limits:
 class Connection:
     """One client connection: its socket, and whatever the request handler keeps with it."""
 
-    __slots__ = ("address", "handler", "idle_since", "served", "sock")
+    __slots__ = ("address", "handler", "head", "idle_since", "served", "sock")
 
     def __init__(self, sock: socket.socket, address: Any) -> None:
         self.sock = sock
         self.address = address
         self.handler: Any = None  # set by the serve callback; has ``finish()``
+        #: Bytes of the next request read ahead by the selector thread, not yet handled.
+        self.head = bytearray()
         self.idle_since = time.monotonic()
         self.served = 0
 
@@ -128,15 +130,30 @@ def _peek(sock: socket.socket) -> bool | None:
             sock.setblocking(True)
 
 
-def _busy_answer(retry_after: int) -> bytes:
+#: Bytes of a request head beyond which it goes to a worker anyway (which answers 414 or 431).
+_HEAD_LIMIT = 65536 + 8192
+
+
+def _answer(status: str, message: str, extra: str = "") -> bytes:
     body = json.dumps(
-        {"code": 500, "message": f"Server busy: retry after {retry_after} s", "data": None}
+        {"code": 400 if status.startswith("4") else 500, "message": message, "data": None}
     ).encode()
     head = (
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nRetry-After: {retry_after}\r\nConnection: close\r\n\r\n"
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+_TIMEOUT_ANSWER = _answer("408 Request Timeout", "Request timeout: the request head stalled")
+
+
+def _busy_answer(retry_after: int) -> bytes:
+    return _answer(
+        "503 Service Unavailable",
+        f"Server busy: retry after {retry_after} s",
+        f"Retry-After: {retry_after}\r\n",
+    )
 
 
 class ConnectionServer:
@@ -175,6 +192,7 @@ class ConnectionServer:
         self._returned: list[Connection] = []  # given back by workers, to park again
         self._fresh: dict[Connection, None] = {}  # idle, never sent a request (oldest first)
         self._kept: dict[Connection, None] = {}  # idle between requests (oldest first)
+        self._reading: dict[Connection, None] = {}  # a request head is arriving (oldest first)
         self._ready: queue.Queue[Connection | None] = queue.Queue()
         self._listening = False
         self._resume_at: float | None = None  # accepting paused until (None: until room)
@@ -205,7 +223,7 @@ class ConnectionServer:
             t.start()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._listen(True)
-        tick = min(poll_interval, self.limits.idle_timeout / 4)
+        tick = min(poll_interval, self.limits.idle_timeout / 4, self.limits.io_timeout / 4)
         try:
             while not self._stopping.is_set():
                 for key, _ in self._selector.select(tick):
@@ -217,10 +235,9 @@ class ConnectionServer:
                                 pass
                     else:
                         conn = key.data
-                        if conn.served == 0:
+                        if conn.served == 0 and not conn.head:
                             self._prepare(conn)
-                        self._unpark(conn)
-                        self._dispatch(conn)
+                        self._read_head(conn)
                 self._park_returned()
                 self._expire()
                 self._maybe_resume()
@@ -260,14 +277,11 @@ class ConnectionServer:
             conn = Connection(sock, address)
             with self._lock:
                 self._open.add(conn)
-            arrived = _peek(sock)
-            if arrived is None:
+            if _peek(sock) is None:
                 self._park(conn, self._fresh)
-            elif arrived:
+            else:  # its request (or its end) is here already
                 self._prepare(conn)
-                self._dispatch(conn)  # its request is here already
-            else:
-                self._close(conn)  # closed by the client already
+                self._read_head(conn)
 
     @staticmethod
     def _prepare(conn: Connection) -> None:
@@ -291,16 +305,21 @@ class ConnectionServer:
 
     def _park(self, conn: Connection, where: dict[Connection, None]) -> None:
         conn.idle_since = time.monotonic()
+        if self._register(conn):
+            where[conn] = None
+
+    def _register(self, conn: Connection) -> bool:
         try:
             self._selector.register(conn.sock, selectors.EVENT_READ, conn)
         except (ValueError, OSError):  # closed meanwhile
             self._close(conn)
-            return
-        where[conn] = None
+            return False
+        return True
 
     def _unpark(self, conn: Connection) -> None:
         self._fresh.pop(conn, None)
         self._kept.pop(conn, None)
+        self._reading.pop(conn, None)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self._selector.unregister(conn.sock)
 
@@ -310,9 +329,41 @@ class ConnectionServer:
         for conn in returned:
             self._park(conn, self._kept)
 
+    def _read_head(self, conn: Connection) -> None:
+        """Read what has arrived; hand the connection to a worker once its request's head is
+        complete, so that a slow sender holds no thread (only a file descriptor, for at most
+        ``io_timeout`` seconds)."""
+        try:
+            conn.sock.setblocking(False)
+            data = conn.sock.recv(65536)
+        except BlockingIOError:
+            return  # a spurious wake-up: still registered
+        except OSError:
+            data = b""
+        finally:
+            with contextlib.suppress(OSError):
+                conn.sock.settimeout(self.limits.io_timeout)
+        if not data:  # closed by the client
+            self._unpark(conn)
+            self._close(conn)
+            return
+        conn.head += data
+        if b"\n\r\n" in conn.head or b"\n\n" in conn.head or len(conn.head) > _HEAD_LIMIT:
+            self._unpark(conn)
+            self._dispatch(conn)
+            return
+        if conn not in self._reading:  # the first bytes of a head: its deadline starts
+            self._fresh.pop(conn, None)
+            self._kept.pop(conn, None)
+            conn.idle_since = time.monotonic()
+            self._reading[conn] = None
+            if conn.sock not in self._selector.get_map():
+                self._register(conn)
+
     def _evict(self) -> bool:
-        """Close the connection idle the longest (never-used ones first) to make room."""
-        for where in (self._fresh, self._kept):
+        """Close the connection idle the longest (never-used ones first, then those between
+        requests, then the slowest to send a request) to make room."""
+        for where in (self._fresh, self._kept, self._reading):
             if where:
                 conn = next(iter(where))
                 self._unpark(conn)
@@ -322,13 +373,21 @@ class ConnectionServer:
         return False
 
     def _expire(self) -> None:
-        limit = time.monotonic() - self.limits.idle_timeout
-        for where in (self._fresh, self._kept):
+        now = time.monotonic()
+        for where, timeout in (
+            (self._fresh, self.limits.idle_timeout),
+            (self._kept, self.limits.idle_timeout),
+            (self._reading, self.limits.io_timeout),
+        ):
             while where:
                 conn = next(iter(where))
-                if conn.idle_since > limit:
+                if conn.idle_since > now - timeout:
                     break
                 self._unpark(conn)
+                if where is self._reading:  # a head that stalled: say so
+                    with contextlib.suppress(OSError):
+                        conn.sock.setblocking(False)
+                        conn.sock.send(_TIMEOUT_ANSWER)
                 self._close(conn)
 
     def _dispatch(self, conn: Connection) -> None:

@@ -9,6 +9,7 @@ timeouts). Fault injection acts on the socket (drops) or the answer. JSON endpoi
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import math
@@ -67,7 +68,7 @@ class SandboxHTTPServer:
 
     def _serve(self, conn: Connection) -> bool:
         if conn.handler is None:
-            conn.handler = Handler(conn.sock, conn.address, self)
+            conn.handler = Handler(conn.sock, conn.address, self, conn.head)
         return conn.handler.serve()
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
@@ -81,6 +82,30 @@ class SandboxHTTPServer:
 
     def server_close(self) -> None:
         self.connections.server_close()
+
+
+class ReadAheadFirst(io.RawIOBase):
+    """A socket's bytes, after those already read ahead into ``head`` (which it empties)."""
+
+    def __init__(self, head: bytearray, raw: io.RawIOBase) -> None:
+        super().__init__()
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            del self._head[:n]
+            return n
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class Handler(ObjectRequests, BaseHTTPRequestHandler):
@@ -97,14 +122,24 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
     #: Whether the current request's answer has started.
     _answered = False
 
-    def __init__(self, request: socket.socket, client_address: Any, server: Any) -> None:
+    def __init__(
+        self, request: socket.socket, client_address: Any, server: Any, head: bytearray
+    ) -> None:
         # Not BaseRequestHandler's __init__, which would serve the connection to its end.
         self.request = request
         self.client_address = client_address
         self.server = server
-        #: A request whose head or body stalls this long is abandoned.
+        self._head = head
+        #: A request whose body stalls this long is abandoned.
         self.timeout = server.limits.io_timeout
         self.setup()
+
+    def setup(self) -> None:
+        super().setup()
+        # Read what the selector thread has read ahead (the request's head) before the socket.
+        self.rfile.close()
+        raw = self.connection.makefile("rb", buffering=0)
+        self.rfile = io.BufferedReader(ReadAheadFirst(self._head, raw))  # type: ignore[arg-type]
 
     def serve(self) -> bool:
         """Handle the request that has arrived (and any sent right behind it); True when the

@@ -92,6 +92,29 @@ def test_a_body_shorter_than_its_length_is_dropped_quickly(tmp_path: Path) -> No
         assert answer.startswith(b"HTTP/1.1 408") and b'"code": 400' in answer
 
 
+def test_slow_request_heads_hold_no_thread_and_get_408(tmp_path: Path) -> None:
+    """Twenty clients sending a request head byte by byte, against two request threads: the
+    others are served at once, and each slow head gets a 408 when its deadline (counted from
+    its first byte, not per byte) passes."""
+    limits = Limits(workers=2, io_timeout=2.0)
+    with Sandbox(engine="instant", data_dir=tmp_path, limits=limits) as sb:
+        slow = [socket.create_connection(("127.0.0.1", sb.port)) for _ in range(20)]
+        first_byte = time.monotonic()
+        for s in slow:
+            s.sendall(b"GET /v1/task/deta")
+        api = Api(sb)
+        for _ in range(10):
+            assert api.detail(1)["code"] == 400
+        assert time.monotonic() - first_byte < 1.5  # served at once
+        for byte in b"il?id=1":  # a byte every 0.2 s for 1.4 s: does not extend the deadline
+            slow[0].sendall(bytes([byte]))
+            time.sleep(0.2)
+        for s in slow:
+            answer = answer_of(s)
+            assert answer.startswith(b"HTTP/1.1 408") and b'"code": 400' in answer, answer
+        assert time.monotonic() - first_byte < 3.5
+
+
 def test_a_full_server_answers_503_with_retry_after(tmp_path: Path) -> None:
     limits = Limits(workers=1, queue=0, retry_after=2)
     faults = Faults(latency=1.5, only_paths=(P.UPLOAD_URL_PATH,))
@@ -118,6 +141,7 @@ def test_at_the_connection_cap_the_longest_idle_connection_makes_room(tmp_path: 
             s.sendall(f"GET {P.TASK_DETAIL_PATH}?id=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             assert s.recv(65536).startswith(b"HTTP/1.1 200")
             idle.append(s)
+            time.sleep(0.1)  # parked again before the next one: idle[0] is the oldest
         time.sleep(0.3)
         assert sb._httpd.connections.open_connections == 8
         api = Api(sb)
