@@ -1,9 +1,10 @@
 """Bounded connections for the sandbox's HTTP server: few threads, short timeouts, no pile-up.
 
 One selector thread owns the listening socket and every connection that waits for its next
-request, so an idle connection costs a file descriptor and no thread. When bytes arrive on a
-connection it goes to one of ``Limits.workers`` threads, which handles the request(s) and gives
-the connection back to the selector (keep-alive) or closes it.
+request, so an idle connection costs a file descriptor and no thread. It also reads each
+request's head; once the head is complete the connection goes to one of ``Limits.workers``
+threads, which handles the request(s) and gives the connection back to the selector
+(keep-alive) or closes it. A slow sender therefore holds no thread.
 
 - On Linux, a connection is handed to the server only once its first bytes arrive (or after the
   idle timeout), so connections that send nothing cost no file descriptor here.
@@ -11,8 +12,9 @@ the connection back to the selector (keep-alive) or closes it.
   open-files limit allows). At the cap, the connection idle the longest (one that never sent a
   request first) is closed to make room; when every connection is busy the server stops
   accepting and new ones wait in the listen backlog (``Limits.backlog``).
-- A connection idle for ``Limits.idle_timeout`` seconds is closed; a request whose head or body
-  stalls for ``Limits.io_timeout`` seconds is abandoned.
+- A connection idle for ``Limits.idle_timeout`` seconds is closed; a request head not complete
+  ``Limits.io_timeout`` seconds after its first byte is answered 408, and a request body (or a
+  download) that stalls that long is abandoned.
 - When ``Limits.queue`` requests already wait for a thread, a new one is answered
   ``503 Service Unavailable`` with ``Retry-After``.
 """
@@ -253,7 +255,7 @@ class ConnectionServer:
 
     def _accept(self) -> None:
         for _ in range(64):
-            if len(self._open) >= self.cap and not (self._fresh or self._kept):
+            if len(self._open) >= self.cap and not (self._fresh or self._kept or self._reading):
                 self._pause(None)  # every connection is busy: new ones wait in the backlog
                 return
             try:
