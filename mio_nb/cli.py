@@ -37,6 +37,12 @@ def subcommand(
 def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback (anyone who gets the token can then use the "
+        "sandbox and read its files)",
+    )
+    parser.add_argument(
         "--port", type=int, default=8765, help="port, 0 for a free one (default %(default)s)"
     )
     parser.add_argument(
@@ -49,6 +55,26 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", choices=("real", "instant"), default="real")
     parser.add_argument("--workers", type=int, default=4, help="task worker threads")
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=7.0,
+        help="remove tasks and files older than this; clients then get 702 (default %(default)s)",
+    )
+    server = parser.add_argument_group("connections")
+    server.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="open client connections at most (default 1024, fitted to the open-files limit)",
+    )
+    server.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=10.0,
+        help="seconds an idle connection is kept, and a stalled request waited for "
+        "(default %(default)s)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     faults = parser.add_argument_group("fault injection (for tests and benchmarks; off by default)")
     faults.add_argument("--rate-limit-per-minute", type=int, help="answer 802 past N requests/min")
@@ -57,7 +83,7 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from mio_nb.sandbox import Faults, Sandbox, default_data_dir
+    from mio_nb.sandbox import Faults, Limits, Sandbox, default_data_dir
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -71,13 +97,20 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             engine=args.engine,
             host=args.host,
             workers=args.workers,
+            retention_days=args.retention_days,
+            allow_remote=args.allow_remote,
+            limits=Limits(
+                max_connections=args.max_connections,
+                idle_timeout=args.idle_timeout,
+                io_timeout=args.idle_timeout,
+            ),
             faults=Faults(
                 rate_limit_per_minute=args.rate_limit_per_minute,
                 credits=args.credits,
                 task_seconds=args.task_seconds,
             ),
         )
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:
         print(f"mio-nb sandbox: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from mio_nb.sandbox.connections import Limits
 from mio_nb.sandbox.faults import Faults
 from mio_nb.sandbox.runner import Sandbox, default_data_dir, shared_sandbox
 from mio_nb.sandbox.taskstore import TaskRow
 
-__all__ = ["Faults", "Sandbox", "TaskRow", "default_data_dir", "shared_sandbox"]
+__all__ = ["Faults", "Limits", "Sandbox", "TaskRow", "default_data_dir", "shared_sandbox"]

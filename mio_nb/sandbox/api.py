@@ -38,7 +38,10 @@ MESSAGES = {
 TASK_PATHS = {t.path: t.value for t in P.TaskType}
 POST_PATHS = {P.UPLOAD_URL_PATH, P.ACCESS_URL_PATH, P.TOKEN_PATH, *TASK_PATHS}
 API_PATHS = POST_PATHS | {P.TASK_DETAIL_PATH, P.SERVER_INFO_PATH}
-_INT = re.compile(r"^\s*-?\d+\s*$")
+_INT = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
+_DIGITS = re.compile(r"^\s*-?[0-9]+\s*$")
+#: Integers a parameter may hold: those SQLite stores (64-bit signed).
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def envelope(code: int = 200, message: str | None = None, data: Any = None) -> dict[str, Any]:
@@ -70,12 +73,19 @@ class Context:
 
 
 def as_int(value: Any, name: str) -> int:
-    """An int, or a decimal string of one; anything else (bools, floats...) is a 400."""
+    """An int, or a decimal string of one; anything else (bools, floats...) is a 400, and so
+    is a number out of the 64-bit range."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INT.match(value):
-        return int(value)
-    raise ApiError(Code.BAD_PARAMETER, f"{name} must be an integer")
+        number = value
+    elif isinstance(value, str) and _INT.match(value):
+        number = int(value)
+    elif isinstance(value, str) and _DIGITS.match(value):
+        raise ApiError(Code.BAD_PARAMETER, f"{name} is out of range")
+    else:
+        raise ApiError(Code.BAD_PARAMETER, f"{name} must be an integer")
+    if not INT_MIN <= number <= INT_MAX:
+        raise ApiError(Code.BAD_PARAMETER, f"{name} is out of range")
+    return number
 
 
 def _str(body: dict[str, Any], name: str, *aliases: str) -> str:
@@ -157,6 +167,9 @@ class Api:
             raise ApiError(Code.UNSUPPORTED_FORMAT)
         if fmt.kind not in wanted:
             raise ApiError(Code.BAD_PARAMETER, f"{name} must be {' or '.join(wanted)}")
+        reason = self.ctx.storage.refusal(key)
+        if reason is not None:  # an engine never sees a file over the limits
+            raise ApiError(Code.FILE_TOO_LARGE, f"{name}: {reason}")
         return fmt.kind
 
     def _signer(self, base_url: str) -> Callable[[str], str]:
@@ -250,6 +263,8 @@ class Api:
             raise ApiError(Code.KEY_NOT_FOUND, "the get-face task's file is gone")
         if fmt.kind != want:
             raise ApiError(Code.BAD_PARAMETER, f"get_face_id must be a get-face task of a {want}")
+        if (reason := self.ctx.storage.refusal(main)) is not None:
+            raise ApiError(Code.FILE_TOO_LARGE, f"the get-face task's file: {reason}")
         seen: set[str] = set()
         for pair in pairs:
             target = pair["target_part_key"]
@@ -267,6 +282,10 @@ class Api:
 
     def detail(self, task_id: int, base_url: str) -> dict[str, Any]:
         task = self.ctx.store.get(task_id)
+        if task is None and 0 < task_id <= self.ctx.store.last_id():
+            raise ApiError(
+                Code.KEY_NOT_FOUND, f"task {task_id} was removed after the retention period"
+            )
         if task is None:
             raise ApiError(Code.BAD_PARAMETER, f"no task with id {task_id}")
         data: dict[str, Any] = {
@@ -288,7 +307,9 @@ def _json(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except RecursionError as exc:
+        raise ApiError(Code.BAD_PARAMETER, "the body is nested too deeply") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ApiError(Code.BAD_PARAMETER, "the body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise ApiError(Code.BAD_PARAMETER, "the body must be a JSON object")

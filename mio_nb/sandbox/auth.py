@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
 #: Lifetime of a token when the ``token_ttl`` fault is off.
 DEFAULT_TOKEN_TTL = 86400
 _PREFIX = "sbt"
+#: The issue time in a token: milliseconds, ASCII digits only.
+_ISSUED = re.compile(r"^[0-9]{1,15}$")
 
 
 class Auth:
@@ -56,7 +59,7 @@ class Auth:
         if hmac.compare_digest(token.encode(), self.static_token.encode()):
             return ttl is None or now - self.started_at < ttl
         parts = token.split(".")
-        if len(parts) != 4 or parts[0] != _PREFIX or not parts[1].isdigit():
+        if len(parts) != 4 or parts[0] != _PREFIX or not _ISSUED.match(parts[1]):
             return False
         issued = int(parts[1])
         if not hmac.compare_digest(parts[3].encode(), self._mac(issued, parts[2]).encode()):

@@ -14,6 +14,21 @@ class BodyError(Exception):
     """A malformed request body (bad chunk framing, early end)."""
 
 
+#: A chunk size: 1 to 15 hex digits (no sign, no "0x", no underscores).
+_CHUNK_SIZE = re.compile(rb"^[0-9A-Fa-f]{1,15}$")
+#: A Content-Length: ASCII digits only, at most 15 of them.
+_LENGTH = re.compile(r"^[0-9]{1,15}$")
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """The value of a Content-Length header, None when absent; BodyError when malformed."""
+    if value is None:
+        return None
+    if not _LENGTH.match(value.strip()):
+        raise BodyError("bad Content-Length")
+    return int(value.strip())
+
+
 def iter_body(
     rfile: BinaryIO, content_length: int | None, chunked: bool, buffer: bytearray | None = None
 ) -> Iterator[memoryview]:
@@ -26,10 +41,10 @@ def iter_body(
             line = rfile.readline(1026)
             if not line.endswith(b"\n"):
                 raise BodyError("bad chunk header")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise BodyError("bad chunk size") from exc
+            digits = line.split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.match(digits):
+                raise BodyError("bad chunk size")
+            size = int(digits, 16)
             if size == 0:
                 while rfile.readline(8192).strip():  # trailers
                     pass
@@ -65,7 +80,7 @@ def read_small_body(
     return bytes(out)
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:

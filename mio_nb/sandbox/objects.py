@@ -3,8 +3,9 @@
 A mixin of the HTTP handler (:mod:`mio_nb.sandbox.server`), which provides the plumbing it
 uses: ``_send``, ``_send_xml``, ``_send_json``, ``_drain``, ``_fault``, ``_content_length``,
 ``_chunked`` and ``server.storage``. Errors answer like S3 (XML bodies), except the API's own
-upload checks: 703 (not a supported format by magic bytes) and 704 (over MAX_UPLOAD_BYTES),
-answered HTTP 400 with a JSON envelope.
+upload checks: 703 (not a supported format by magic bytes) and 704 (over MAX_UPLOAD_BYTES, or
+over the pixel/duration limits of :mod:`mio_nb.sandbox.media_limits`), answered HTTP 400 with a
+JSON envelope.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from urllib.parse import unquote
 
 from mio_nb.formats import HEAD_BYTES, MAX_UPLOAD_BYTES, sniff
 from mio_nb.protocol import Code
-from mio_nb.sandbox.api import envelope
+from mio_nb.sandbox import media_limits
+from mio_nb.sandbox.api import MESSAGES, envelope
 from mio_nb.sandbox.faults import Outcome
 from mio_nb.sandbox.httpio import iter_body, parse_range
 from mio_nb.sandbox.storage import STORAGE_PREFIX, valid_key
@@ -100,9 +102,9 @@ class ObjectRequests:
         if length is not None and length > MAX_UPLOAD_BYTES:
             self._refuse_upload(Code.FILE_TOO_LARGE, length)
             return
-        refusal, total = self._receive(key, length, chunked)
+        refusal, total, reason = self._receive(key, length, chunked)
         if refusal is not None:
-            self._refuse_upload(refusal, _left(length, total))
+            self._refuse_upload(refusal, _left(length, total), reason)
             return
         log.info("stored %s (%d bytes)", key, total)
         if after_outcome != "ok":
@@ -110,9 +112,11 @@ class ObjectRequests:
             return
         self._send(200, b"", "text/plain", {"ETag": f'"{total:x}-{int(time.time())}"', **_cors()})
 
-    def _receive(self, key: str, length: int | None, chunked: bool) -> tuple[int | None, int]:
-        """Stream the body to a temporary file, then store it as ``key``.
-        Returns (refusal code or None, bytes read)."""
+    def _receive(
+        self, key: str, length: int | None, chunked: bool
+    ) -> tuple[int | None, int, str | None]:
+        """Stream the body to a temporary file, check it, then store it as ``key``.
+        Returns (refusal code or None, bytes read, why)."""
         storage = self.server.storage
         total = 0
         head = b""
@@ -123,18 +127,24 @@ class ObjectRequests:
                     if len(head) < HEAD_BYTES:
                         head += bytes(piece[: HEAD_BYTES - len(head)])
                         if len(head) >= HEAD_BYTES and sniff(head) is None:
-                            return Code.UNSUPPORTED_FORMAT, total
+                            return Code.UNSUPPORTED_FORMAT, total, None
                     if total > MAX_UPLOAD_BYTES:
-                        return Code.FILE_TOO_LARGE, total
+                        return Code.FILE_TOO_LARGE, total, None
                     out.write(piece)
-            if sniff(head) is None:
-                return Code.UNSUPPORTED_FORMAT, total
+            fmt = sniff(head)
+            if fmt is None:
+                return Code.UNSUPPORTED_FORMAT, total, None
+            reason = media_limits.refusal(tmp, fmt)
+            if reason is not None:
+                log.info("refused %s: %s", key, reason)
+                return Code.FILE_TOO_LARGE, total, f"{MESSAGES[Code.FILE_TOO_LARGE]}; {reason}"
             storage.commit(tmp, key)
-        return None, total
+            storage.remember_refusal(key, None)
+        return None, total, None
 
-    def _refuse_upload(self, code: int, remaining: int | None) -> None:
+    def _refuse_upload(self, code: int, remaining: int | None, message: str | None = None) -> None:
         self.close_connection = True
-        self._send_json(400, envelope(code))
+        self._send_json(400, envelope(code, message))
         self._drain(remaining)
 
     def _get(self, key: str) -> None:

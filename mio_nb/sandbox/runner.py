@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import json
 import logging
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -20,7 +22,14 @@ from typing import Any
 from mio_nb.protocol import ACCESS_URL_EXPIRES, TaskStatus
 from mio_nb.sandbox.api import Api, Context
 from mio_nb.sandbox.auth import Auth
+from mio_nb.sandbox.connections import Limits
 from mio_nb.sandbox.faults import Faults, FaultState
+from mio_nb.sandbox.housekeeping import (
+    DEFAULT_RETENTION_DAYS,
+    Housekeeper,
+    clean_at_start,
+    expire,
+)
 from mio_nb.sandbox.jobs import Jobs
 from mio_nb.sandbox.server import SandboxHTTPServer
 from mio_nb.sandbox.storage import Storage
@@ -75,6 +84,13 @@ class Sandbox:
         "instant" (fast, Pillow only), or an engine object.
     faults: a :class:`Faults`, changeable later with :meth:`set_faults`.
     success_status: the status reported for finished tasks (3, or 0 as a real server did).
+    limits: connections, threads and timeouts of the HTTP server (:class:`Limits`).
+    retention_days: tasks and files older than this are removed (at start, then hourly);
+        a client then gets code 702 for them. Partial uploads and result files no task refers
+        to (left by a crash) are removed at start.
+    allow_remote: needed to bind ``host`` to anything but loopback (then a warning is logged:
+        whoever reaches the port and knows the token, kept in plain text in the data dir and
+        sent unencrypted, can use the sandbox and read every stored file).
     """
 
     def __init__(
@@ -89,9 +105,21 @@ class Sandbox:
         success_status: int = int(TaskStatus.SUCCESS),
         workers: int = 4,
         engine_slots: int | None = None,
+        limits: Limits | None = None,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
+        allow_remote: bool = False,
     ) -> None:
         if success_status not in (0, int(TaskStatus.SUCCESS)):
             raise ValueError("success_status must be 3 or 0")
+        if not retention_days > 0:
+            raise ValueError("retention_days must be positive")
+        remote = not is_loopback(host)
+        if remote and not allow_remote:
+            raise ValueError(
+                f"host {host!r} is not loopback: the sandbox would be reachable from other "
+                "machines with its token. Pass allow_remote=True (mio-nb sandbox "
+                "--allow-remote) if you mean it."
+            )
         if isinstance(engine, str):
             from mio_nb.sandbox.engine import load_engine
 
@@ -130,7 +158,7 @@ class Sandbox:
             server_id=self.server_id,
         )
         try:
-            self._httpd = SandboxHTTPServer((host, port), Api(ctx), storage, self._faults)
+            self._httpd = SandboxHTTPServer((host, port), Api(ctx), storage, self._faults, limits)
         except BaseException:
             self._pool.stop(timeout=1)
             self._store.close()
@@ -142,8 +170,12 @@ class Sandbox:
         self.host = host
         self.port: int = int(bound_port)
         self.base_url = f"http://{shown}:{self.port}"
+        if remote:
+            log.warning(remote_warning(host, self.data_dir))
         self._lock_fd = _lock_data_dir(self.data_dir)
+        self._housekeeper: Housekeeper | None = None
         if self._lock_fd is not None:
+            self._housekeeper = _clean_data_dir(storage, self._store, retention_days * 86400.0)
             for task_id in self._store.requeue_unfinished():
                 self._pool.submit(task_id)
         else:
@@ -204,6 +236,8 @@ class Sandbox:
         self._httpd.close_connections()
         self._httpd.server_close()
         self._thread.join(5)
+        if self._housekeeper is not None:
+            self._housekeeper.stop()
         self._pool.stop()
         self._store.close()
         if self._lock_fd is not None:
@@ -212,6 +246,50 @@ class Sandbox:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("sandbox on port %s stopped", self.port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface only ("" and "0.0.0.0" do not:
+    they mean every interface)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def remote_warning(host: str, data_dir: Path) -> str:
+    return (
+        f"SECURITY: the sandbox listens on {host or 'every interface'}, not only on loopback. "
+        f"Its token is kept in plain text in {data_dir / _SECRETS_FILE} (and printed at start) "
+        "and travels unencrypted over HTTP: anyone on the network who knows or sniffs it can "
+        "upload files, run tasks and download every stored photo and result. Use it only on a "
+        "network you trust, with a token of your own (--token)."
+    )
+
+
+def _clean_data_dir(storage: Storage, store: TaskStore, retention: float) -> Housekeeper:
+    """Start-up housekeeping (before any task runs), then the hourly sweep of expired tasks."""
+    expired = expire(storage, store, retention)
+    left = clean_at_start(storage, store)
+    if expired.tasks or expired.expired_files or left.temporary_files or left.orphans:
+        log.info(
+            "sandbox housekeeping: removed %d temporary file(s), %d orphan result file(s), "
+            "%d expired task(s) and %d expired file(s)",
+            left.temporary_files,
+            left.orphans,
+            expired.tasks,
+            expired.expired_files,
+        )
+    housekeeper = Housekeeper(storage, store, retention)
+    housekeeper.start()
+    return housekeeper
 
 
 def _lock_data_dir(data_dir: Path) -> int | None:

@@ -1,36 +1,45 @@
 """The sandbox's HTTP layer: routing, fault injection and the plumbing of answers.
 
-Built on the standard library's ``ThreadingHTTPServer`` (one thread per connection, HTTP/1.1
-keep-alive). JSON endpoints live in :mod:`mio_nb.sandbox.api`, presigned object requests
-in :mod:`mio_nb.sandbox.objects`.
+Requests are parsed by the standard library's ``BaseHTTPRequestHandler``; connections are
+managed by :mod:`mio_nb.sandbox.connections` (bounded, no thread per idle connection, short
+timeouts). Fault injection acts on the socket (drops) or the answer. JSON endpoints live in
+:mod:`mio_nb.sandbox.api`, presigned object requests in :mod:`mio_nb.sandbox.objects`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import math
 import re
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from mio_nb.protocol import Code
 from mio_nb.sandbox.api import API_PATHS, Api, envelope
+from mio_nb.sandbox.connections import Connection, ConnectionServer, Limits
 from mio_nb.sandbox.faults import FaultState, Outcome
-from mio_nb.sandbox.httpio import CHUNK, BodyError, read_small_body
+from mio_nb.sandbox.httpio import CHUNK, BodyError, parse_content_length, read_small_body
 from mio_nb.sandbox.objects import ObjectRequests
 from mio_nb.sandbox.storage import STORAGE_PREFIX, Storage
 
 log = logging.getLogger("mio_nb.sandbox")
 
 API_BODY_LIMIT = 1 << 20
-_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+#: S3's error codes for the refusals http.server makes itself.
+_S3_CODES = {
+    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderSectionTooLarge",
+    HTTPStatus.METHOD_NOT_ALLOWED: "MethodNotAllowed",
+}
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -38,60 +47,133 @@ _BAD_GATEWAY = (
 )
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows its open connections, to close them all at stop."""
+class SandboxHTTPServer:
+    """The sandbox's HTTP server: :class:`ConnectionServer` (bounded connections, threads and
+    timeouts) speaking HTTP/1.1 through :class:`Handler`."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], api: Api, storage: Storage, faults: FaultState):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: Api,
+        storage: Storage,
+        faults: FaultState,
+        limits: Limits | None = None,
+    ) -> None:
         self.api = api
         self.storage = storage
         self.faults = faults
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        self.limits = limits or Limits()
+        self.connections = ConnectionServer(address, self.limits, self._serve)
+        self.server_address = self.connections.server_address
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
+    def _serve(self, conn: Connection) -> bool:
+        if conn.handler is None:
+            conn.handler = Handler(conn.sock, conn.address, self, conn.head)
+        return conn.handler.serve()
 
-    def shutdown_request(self, request: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.connections.serve_forever(poll_interval)
+
+    def shutdown(self) -> None:
+        self.connections.shutdown()
 
     def close_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        self.connections.close_connections()
+
+    def server_close(self) -> None:
+        self.connections.server_close()
+
+
+class ReadAheadFirst(io.RawIOBase):
+    """A socket's bytes, after those already read ahead into ``head`` (which it empties)."""
+
+    def __init__(self, head: bytearray, raw: io.RawIOBase) -> None:
+        super().__init__()
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            del self._head[:n]
+            return n
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class Handler(ObjectRequests, BaseHTTPRequestHandler):
+    """One connection's requests. Made once per connection; :meth:`serve` handles the requests
+    that have arrived, then the connection waits, without a thread, for the next one."""
+
     protocol_version = "HTTP/1.1"
-    #: Idle keep-alive connections (and stalled uploads) are closed after this many seconds.
-    timeout = 300
+    #: A request line that cannot be parsed still gets a status line and headers.
+    default_request_version = "HTTP/1.0"
     server_version = "mio-nb-sandbox"
     server: SandboxHTTPServer
     #: Extra headers for the next JSON answer (e.g. Retry-After with an 802).
     _json_headers: dict[str, str] | None = None
+    #: Whether the current request's answer has started.
+    _answered = False
 
-    # -- plumbing --------------------------------------------------------------------------
+    def __init__(
+        self, request: socket.socket, client_address: Any, server: Any, head: bytearray
+    ) -> None:
+        # Not BaseRequestHandler's __init__, which would serve the connection to its end.
+        self.request = request
+        self.client_address = client_address
+        self.server = server
+        self._head = head
+        #: A request whose body stalls this long is abandoned.
+        self.timeout = server.limits.io_timeout
+        self.setup()
+
     def setup(self) -> None:
         super().setup()
-        # Headers and body leave in separate writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every small answer.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Read what the selector thread has read ahead (the request's head) before the socket.
+        self.rfile.close()
+        raw = self.connection.makefile("rb", buffering=0)
+        self.rfile = io.BufferedReader(ReadAheadFirst(self._head, raw))  # type: ignore[arg-type]
+
+    def serve(self) -> bool:
+        """Handle the request that has arrived (and any sent right behind it); True when the
+        connection stays open for more."""
+        while True:
+            self.path = None  # type: ignore[assignment]
+            self._json_headers = None
+            self._answered = False
+            try:
+                self.handle_one_request()
+            except OSError:
+                return False
+            if self.close_connection:
+                return False
+            if not self._more_buffered():
+                return True
+
+    def _more_buffered(self) -> bool:
+        """Whether the next request's bytes are already here (pipelining)."""
+        try:
+            self.connection.settimeout(0)
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(self.timeout)
+
+    # -- plumbing --------------------------------------------------------------------------
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         # Never the query string (signatures) nor any header (tokens).
-        log.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        path = urlsplit(getattr(self, "path", "") or "").path
+        log.debug("%s %s -> %s", self.command, path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
@@ -122,12 +204,47 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
         return f"http://{addr}:{port}"
 
     def _content_length(self) -> int | None:
-        value = self.headers.get("Content-Length")
-        if value is None:
-            return None
-        if not value.strip().isdigit():
-            raise BodyError("bad Content-Length")
-        return int(value)
+        return parse_content_length(self.headers.get("Content-Length"))
+
+    def _target(self) -> str:
+        """The request's path, even when the request line could not be parsed."""
+        path = getattr(self, "path", None)
+        if path is None:
+            words = getattr(self, "raw_requestline", b"").split(b" ", 2)
+            path = words[1].decode("latin-1") if len(words) > 1 else ""
+        return urlsplit(path).path
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok and self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported")
+            return False
+        return ok
+
+    def __getattr__(self, name: str) -> Any:
+        # Any method name reaches the dispatcher, which answers 405 for those it does not serve
+        # (http.server would answer an HTML 501).
+        if name.startswith("do_") and name[3:].isalpha():
+            return self._dispatch
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line or header, a line too long, a
+        bad version): a 4xx with an envelope, or S3-style XML for storage, and the connection
+        closed."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        elif code >= 500:
+            code = HTTPStatus.BAD_REQUEST
+        self.close_connection = True
+        if getattr(self, "request_version", "") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer with a status line and headers
+        detail = message or HTTPStatus(code).phrase
+        with contextlib.suppress(OSError):
+            if self._target().startswith(STORAGE_PREFIX):
+                self._send_xml(code, _S3_CODES.get(code, "InvalidRequest"), detail)
+            else:
+                self._send_json(code, envelope(Code.BAD_PARAMETER, f"Request error: {detail}"))
 
     def _chunked(self) -> bool:
         if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
@@ -142,6 +259,10 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             return True
         return first in b"0123456789abcdefABCDEF" and first != b""
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answered = True
+        super().send_response(code, message)
+
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
@@ -152,6 +273,10 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
+        if self.command != "HEAD" and len(body) <= CHUNK and hasattr(self, "_headers_buffer"):
+            self._headers_buffer.append(b"\r\n" + body)  # head and body in one write
+            self.flush_headers()
+            return
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -233,8 +358,21 @@ class Handler(ObjectRequests, BaseHTTPRequestHandler):
             self._send_json(status, payload)
         except BodyError as exc:
             self.close_connection = True
-            self._send_json(400, envelope(Code.BAD_PARAMETER, f"Request parameter error: {exc}"))
-        except (ConnectionError, TimeoutError):
+            if is_storage:
+                self._send_xml(400, "IncompleteBody", f"Malformed request body: {exc}")
+            else:
+                self._send_json(
+                    400, envelope(Code.BAD_PARAMETER, f"Request parameter error: {exc}")
+                )
+        except TimeoutError:
+            self.close_connection = True
+            if not self._answered:  # a stalled request body: say so (a stalled download: not)
+                with contextlib.suppress(OSError):
+                    if is_storage:
+                        self._send_xml(400, "RequestTimeout", "The request body stalled.")
+                    else:
+                        self._send_json(408, envelope(Code.BAD_PARAMETER, "Request timeout"))
+        except ConnectionError:
             self.close_connection = True
         except Exception:
             log.exception("sandbox request %s %s failed", self.command, path)

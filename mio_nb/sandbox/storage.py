@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,8 +22,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from mio_nb.formats import HEAD_BYTES, FileFormat, sniff
+from mio_nb.sandbox import media_limits
 
 STORAGE_PREFIX = "/storage/"
+#: An expiry time: ASCII digits only (``"²".isdigit()`` is true), and no more than a year 9999.
+_EXPIRES = re.compile(r"^[0-9]{1,12}$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
@@ -54,6 +58,8 @@ class Storage:
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._secret = secret
+        self._refusals: dict[str, str | None] = {}  # key -> over-limit reason, checked once
+        self._refusals_lock = threading.Lock()
 
     # -- objects ---------------------------------------------------------------------------
     def path(self, key: str) -> Path:
@@ -67,6 +73,23 @@ class Storage:
     def format_of(self, key: str) -> FileFormat | None:
         with open(self.path(key), "rb") as f:
             return sniff(f.read(HEAD_BYTES))
+
+    def refusal(self, key: str) -> str | None:
+        """Why the object ``key`` is over the media limits (code 704), or None. Objects never
+        change once stored, so each is checked once."""
+        with self._refusals_lock:
+            if key in self._refusals:
+                return self._refusals[key]
+        fmt = self.format_of(key)
+        reason = None if fmt is None else media_limits.refusal(self.path(key), fmt)
+        self.remember_refusal(key, reason)
+        return reason
+
+    def remember_refusal(self, key: str, reason: str | None) -> None:
+        with self._refusals_lock:
+            if len(self._refusals) >= 4096:
+                self._refusals.clear()
+            self._refusals[key] = reason
 
     def size(self, key: str) -> int:
         return self.path(key).stat().st_size
@@ -101,10 +124,10 @@ class Storage:
 
     def verify(self, method: str, key: str, expires: str | None, signature: str | None) -> str:
         """ "ok", "expired" or "bad" for a presigned request."""
-        if not expires or not signature or not expires.isdigit():
+        if not expires or not signature or not _EXPIRES.match(expires):
             return "bad"
         expected = self._signature(method, key, int(expires))
-        if not hmac.compare_digest(expected, signature):
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return "bad"
         if int(expires) < time.time():
             return "expired"

@@ -160,6 +160,41 @@ class TaskStore:
             ).fetchall()
         return [int(r[0]) for r in rows]
 
+    def last_id(self) -> int:
+        """The highest task id ever given (removed tasks included), 0 before the first."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def referenced_keys(self) -> set[str]:
+        """Every object key a task's result or a face part refers to."""
+        with self._lock:
+            results = self._db.execute("SELECT result FROM tasks WHERE result IS NOT NULL")
+            keys = {k for (r,) in results.fetchall() for k in keys_in(json.loads(r))}
+            keys.update(k for (k,) in self._db.execute("SELECT part_key FROM face_parts"))
+        return keys
+
+    def remove_created_before(self, cutoff: float) -> list[TaskRow]:
+        """Remove the finished tasks created before ``cutoff`` (a time.time()) and their face
+        parts; returns the removed tasks."""
+        with self._lock:
+            if self._closed:
+                return []
+            rows = self._db.execute(
+                "SELECT id, type, params, status, code, message, created_at, finished_at, result"
+                " FROM tasks WHERE created_at < ? AND status IN (?, ?)",
+                (cutoff, int(TaskStatus.SUCCESS), int(TaskStatus.FAILED)),
+            ).fetchall()
+            if rows:
+                ids = [(r[0],) for r in rows]
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM face_parts WHERE task_id = ?", ids)
+                self._db.executemany("DELETE FROM tasks WHERE id = ?", ids)
+                self._db.execute("COMMIT")
+        return [_row(r) for r in rows]
+
     def face_part(self, part_key: str) -> FacePartRow | None:
         with self._lock:
             row = self._db.execute(
@@ -167,6 +202,19 @@ class TaskStore:
                 (part_key,),
             ).fetchone()
         return FacePartRow(row[0], int(row[1]), int(row[2]), json.loads(row[3])) if row else None
+
+
+def keys_in(value: Any) -> set[str]:
+    """The values of every ``*_key`` field in a result (dicts and lists, nested)."""
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v)}
+    if not isinstance(value, dict):
+        return set()
+    keys = {v for k, v in value.items() if k.endswith("_key") and isinstance(v, str)}
+    for v in value.values():
+        if isinstance(v, (dict, list)):
+            keys |= keys_in(v)
+    return keys
 
 
 def _row(r: tuple[Any, ...]) -> TaskRow:

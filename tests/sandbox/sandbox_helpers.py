@@ -72,3 +72,34 @@ class Api:
         assert env["code"] == 200, env
         assert env["data"]["status"] == P.TaskStatus.SUCCESS, env
         return env["data"]["additional_data"]
+
+
+def full_swap(api: Api, main: bytes, face: bytes) -> float:
+    """One image swap as a client does it: two uploads, the task, polling, the download.
+    Returns the seconds it took."""
+    t0 = time.perf_counter()
+    main_key = api.upload(main, "main.jpg")
+    face_key = api.upload(face, "face.png")
+    result = api.done(api.create(P.FACE_SWAP_PATH, {"main_key": main_key, "target_key": face_key}))
+    r = requests.get(result["merge_url"], timeout=30)
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), r.status_code
+    return time.perf_counter() - t0
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A black greyscale PNG of ``width`` x ``height`` (12000x12000: ~140 KB), made 64 rows at a
+    time, never holding the picture in memory."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    packer = zlib.compressobj(9)
+    rows = bytes(1 + width) * 64  # each row: filter byte 0, then black pixels
+    parts = [packer.compress(rows) for _ in range(height // 64)]
+    parts.append(packer.compress(bytes(1 + width) * (height % 64)))
+    idat = b"".join(parts) + packer.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
