@@ -63,12 +63,14 @@ class SandboxHTTPServer:
         self.storage = storage
         self.faults = faults
         self.limits = limits or Limits()
+        #: The class that speaks HTTP on each connection (socketserver's name; tests wrap it).
+        self.RequestHandlerClass: type[Handler] = Handler
         self.connections = ConnectionServer(address, self.limits, self._serve)
         self.server_address = self.connections.server_address
 
     def _serve(self, conn: Connection) -> bool:
         if conn.handler is None:
-            conn.handler = Handler(conn.sock, conn.address, self, conn.head)
+            conn.handler = self.RequestHandlerClass(conn.sock, conn.address, self, conn.head)
         return conn.handler.serve()
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
