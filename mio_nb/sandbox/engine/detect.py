@@ -259,6 +259,31 @@ class Detector:
         weak = [w for w in weak if all(_overlap(w.box, s.box) < 0.3 for s in strong)]
         return strong + [f for f in weak[:MAX_WEAK_CHECKS] if self.verify(rgb, f)]
 
+    def still_there(self, gray: np.ndarray, face: Face) -> bool:
+        """Whether the detector finds ``face`` again when it looks only around it, turned
+        upright by the angle of its eye line and enlarged to at least 90 pixels: a tilted or
+        small face the whole-frame scan missed."""
+        import cv2
+
+        pts = face.landmarks
+        (lx, ly), (rx, ry) = pts[LEFT_EYE].mean(axis=0), pts[RIGHT_EYE].mean(axis=0)
+        angle = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
+        cx, cy = face.center
+        side = max(face.width, face.height)
+        scale = max(1.0, 90.0 / max(side, 1.0))
+        out = round(2.0 * side * scale)
+        matrix = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, scale)
+        matrix[:, 2] += (out / 2 - cx, out / 2 - cy)
+        patch = cv2.warpAffine(_to_gray(gray), matrix, (out, out), flags=cv2.INTER_LINEAR)
+        with self._lock:
+            rects, scores, _ = self._hog.run(patch, 0, CANDIDATE_SCORE)
+        for rect in rects:
+            rx_, ry_ = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
+            near = np.hypot(rx_ - out / 2, ry_ - out / 2) < 0.35 * side * scale
+            if near and 0.6 < rect.width() / (side * scale) < 1.6:
+                return True
+        return False
+
     def verify(self, rgb: np.ndarray, face: Face) -> bool:
         """The false-face check for a weak detection: dlib's CNN face detector (slow on a whole
         frame, ~0.1 s on a face-sized crop) must find a face at the same place, and the 68

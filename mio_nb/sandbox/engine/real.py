@@ -228,16 +228,26 @@ class RealEngine:
                 swap_face(rgb, landmarks, source, poisson=hd)
             self._save_image(rgb, out, progress)
             return
-        people = []
-        for record, _ in pairs:
+        everyone: list[np.ndarray] = []
+        wanted: dict[int, Source] = {}
+        for (record, _), source in zip(pairs, sources, strict=True):
             if record.get("kind") != "video" or len(record.get("embedding") or []) != 128:
                 raise EngineError(601, "The face does not belong to this video.")
-            people.append(np.asarray(record["embedding"], dtype=np.float32))
+            if not everyone and record.get("people"):
+                everyone = [np.asarray(p, dtype=np.float32) for p in record["people"]]
+            embedding = np.asarray(record["embedding"], dtype=np.float32)
+            index = next(
+                (i for i, p in enumerate(everyone) if np.abs(p - embedding).max() < 1e-4), None
+            )
+            if index is None:
+                everyone.append(embedding)
+                index = len(everyone) - 1
+            wanted[index] = source
 
         def pick(tracks: list[Any]) -> list[tuple[Any, Source]]:
-            return [(t, sources[t.person]) for t in tracks if t.person is not None]
+            return [(t, wanted[t.person]) for t in tracks if t.person in wanted]
 
-        self._swap_video(main, out, pick, people, hd=hd, progress=progress)
+        self._swap_video(main, out, pick, everyone, hd=hd, progress=progress)
 
     @staticmethod
     def _save_image(rgb: np.ndarray, out: Path, progress: Progress | None) -> None:
