@@ -237,3 +237,26 @@ def occluded_photo(folder: Path) -> tuple[Path, np.ndarray]:
     path = folder / "grace-microphone.png"
     Image.fromarray(image).save(path)
     return path, inside
+
+
+def looking_down_photo(folder: Path) -> Path:
+    """Grace Hopper's head squashed vertically, as a face looking down appears: dlib's HOG
+    detector gives it a weak score (about 0.3, below its usual 0.5 cut-off)."""
+    head = make_head(Identity("grace"))
+    frame = np.full((300, 300, 3), 90, np.float32)
+    squash = np.array([[1, 0, 0], [0, 0.75, 150 * 0.25], [0, 0, 1]], np.float64)
+    paste(frame, head, squash @ placement(head, 110, (150, 150), 0.0, 0.0))
+    path = folder / "grace-looking-down.png"
+    Image.fromarray(frame.astype(np.uint8)).save(path)
+    return path
+
+
+def small_face_photo(folder: Path, side: int) -> Path:
+    """The astronaut's portrait scaled so that her face is about ``side`` pixels wide."""
+    image = portrait("astronaut")
+    x0, _, x1, _ = face_box(image)
+    scale = side / (x1 - x0)
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    path = folder / f"astronaut-face-{side}px.png"
+    Image.fromarray(small).save(path)
+    return path

@@ -276,7 +276,7 @@ class Detector:
         matrix[:, 2] += (out / 2 - cx, out / 2 - cy)
         patch = cv2.warpAffine(_to_gray(gray), matrix, (out, out), flags=cv2.INTER_LINEAR)
         with self._lock:
-            rects, scores, _ = self._hog.run(patch, 0, CANDIDATE_SCORE)
+            rects, _, _ = self._hog.run(patch, 0, CANDIDATE_SCORE)
         for rect in rects:
             rx_, ry_ = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
             near = np.hypot(rx_ - out / 2, ry_ - out / 2) < 0.35 * side * scale

@@ -28,7 +28,7 @@ from mio_nb.sandbox.engine.detect import (
     turn_points,
 )
 from mio_nb.sandbox.engine.people import find_people
-from mio_nb.sandbox.engine.swap import Source, prepare_source, swap_face
+from mio_nb.sandbox.engine.swap import MIN_NEW_FACE, Source, prepare_source, swap_face
 from mio_nb.sandbox.engine.video import (
     FrameProgress,
     Tracker,
@@ -102,7 +102,7 @@ class RealEngine:
         if media.kind_of(main) == "video":
             return self._video_faces(main)
         rgb = _load_rgb(main)
-        faces = sort_faces(self.detector.detect(rgb))
+        faces = sort_faces(self.detector.find(rgb))
         if not faces:
             raise EngineError(602)
         height, width = rgb.shape[:2]
@@ -153,12 +153,21 @@ class RealEngine:
     def _new_face(self, path: Path) -> Source:
         """The prepared new face; 602 without a face, 603 with several."""
         rgb = _load_rgb(path)
-        faces = self.detector.detect(rgb)
+        faces = self.detector.find(rgb)
         if not faces:
             raise EngineError(602, "No face detected in the new face image.")
         if len(faces) > 1:
             raise EngineError(603, "Multiple faces detected in the new face image.")
-        return prepare_source(rgb, faces[0].landmarks)
+        (face,) = faces
+        side = round(max(face.width, face.height))
+        if side < MIN_NEW_FACE:
+            raise EngineError(
+                601,
+                f"The new face is too small: its face is {side} px wide, at least "
+                f"{MIN_NEW_FACE} px are needed to carry its features. Use a larger or "
+                "closer photo of the face.",
+            )
+        return prepare_source(rgb, face.landmarks)
 
     def swap(
         self,
@@ -173,7 +182,7 @@ class RealEngine:
         video = media.kind_of(main) == "video"
         if not video:
             rgb = _load_rgb(main).copy()
-            faces = self.detector.detect(rgb)
+            faces = self.detector.find(rgb)
             if not faces:
                 raise EngineError(602)
             if len(faces) > 1:

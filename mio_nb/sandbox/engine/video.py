@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Run the detector every this many frames (landmark tracking in between).
-DETECT_EVERY = 5
+DETECT_EVERY = 8
 #: Re-compute a track's embedding every this many frames (to re-identify it; sooner while
 #: the person is unsure, see ``REIDENTIFY_UNSURE``).
 REIDENTIFY_EVERY = 96
