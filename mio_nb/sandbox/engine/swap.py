@@ -133,7 +133,30 @@ def _roi(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, 
     )
 
 
+#: Warp maps of regions larger than this (pixels on a side) are computed at half resolution
+#: and interpolated: a piecewise-affine map is continuous, so this costs next to no accuracy.
+_FULL_MAP_SIDE = 240
+
+
 def _warp_maps(
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    triangles: np.ndarray,
+    size: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """remap maps (destination pixel -> source pixel); big regions at half resolution."""
+    width, height = size
+    if max(width, height) <= _FULL_MAP_SIDE:
+        return _exact_warp_maps(src_pts, dst_pts, triangles, size)
+    half = (max(1, (width + 1) // 2), max(1, (height + 1) // 2))
+    # Half-resolution pixel i covers full pixels 2i and 2i+1: its centre is at 2i + 0.5.
+    map_x, map_y = _exact_warp_maps(src_pts, (dst_pts - 0.5) / 2, triangles, half)
+    full_x = cv2.resize(map_x, (width, height), interpolation=cv2.INTER_LINEAR)
+    full_y = cv2.resize(map_y, (width, height), interpolation=cv2.INTER_LINEAR)
+    return full_x, full_y
+
+
+def _exact_warp_maps(
     src_pts: np.ndarray,
     dst_pts: np.ndarray,
     triangles: np.ndarray,
@@ -189,52 +212,53 @@ def laplacian_variance(rgb: np.ndarray, mask: np.ndarray | None = None) -> float
 
 
 def _match_sharpness(warped: np.ndarray, target_sharpness: float, mask: np.ndarray) -> np.ndarray:
-    """``warped`` blurred (or sharpened) so that its Laplacian variance inside ``mask`` is
-    about ``target_sharpness`` (within a factor of ~1.3)."""
-    own = laplacian_variance(warped, mask)
+    """``warped`` blurred, or sharpened and given grain, so that its Laplacian variance inside
+    ``mask`` is about ``target_sharpness`` (within a factor of ~1.3). The strength is searched
+    on the grey picture of the mask's bounding box, then applied once to the colour picture."""
+    x, y, w, h = cv2.boundingRect(mask)
+    pad = 6
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
+    grey = cv2.cvtColor(warped[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    inside = mask[y0:y1, x0:x1]
+    own = laplacian_variance(grey, inside)
     if target_sharpness <= 0 or own <= 0:
         return warped
-    ratio = own / target_sharpness
-    if 0.75 <= ratio <= 1.33:
+    if 0.75 <= own / target_sharpness <= 1.33:
         return warped
-    if ratio > 1.0:
-        low, high = 0.0, 4.0
-        best = warped
+    if own > target_sharpness:
+        low, high, sigma = 0.0, 4.0, 2.0
         for _ in range(6):  # bisection on the blur's sigma
             sigma = (low + high) / 2
-            candidate = cv2.GaussianBlur(warped, (0, 0), sigmaX=sigma)
-            value = laplacian_variance(candidate, mask)
-            best = candidate
+            value = laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma), inside)
             if value > target_sharpness * 1.15:
                 low = sigma
             elif value < target_sharpness / 1.15:
                 high = sigma
             else:
                 break
-        return best
+        return cv2.GaussianBlur(warped, (0, 0), sigmaX=sigma)
     # Softer than the photo: unsharp masking, as strong as needed (at most 3x), then grain
     # for what sharpening cannot bring back (an enlarged new face has no fine detail left).
-    soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
-    low, high = 0.0, 3.0
-    best = warped
-    value = own
+    soft_grey = cv2.GaussianBlur(grey, (0, 0), sigmaX=1.0)
+    low, high, amount, value = 0.0, 3.0, 0.0, own
     for _ in range(5):
         amount = (low + high) / 2
-        candidate = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
-        value = laplacian_variance(candidate, mask)
-        best = candidate
+        value = laplacian_variance(cv2.addWeighted(grey, 1 + amount, soft_grey, -amount, 0), inside)
         if value < target_sharpness / 1.15:
             low = amount
         elif value > target_sharpness * 1.15:
             high = amount
         else:
             break
+    soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
+    best = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
     if value < target_sharpness / 1.3:
         # White noise of deviation s adds 20 s^2 to the variance of the 4-neighbour Laplacian.
         deviation = np.sqrt((target_sharpness / 1.15 - value) / 20.0)
         grain = np.random.default_rng(7).normal(0.0, deviation, best.shape[:2]).astype(np.float32)
-        best = best + grain[..., None]
-    return np.clip(best, 0, 255)
+        best += grain[..., None]
+    return np.clip(best, 0, 255, out=best)
 
 
 def _occluders(
@@ -242,9 +266,12 @@ def _occluders(
 ) -> np.ndarray:
     """Pixels of the lower face (below the nose, outside the lips) whose colour is far from the
     skin of the cheeks: something in front of the face. A uint8 mask (255 = occluder)."""
-    lab = cv2.cvtColor(roi, cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheek_polygons = ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45])
+    top = max(0, int(points[[i for p in cheek_polygons for i in p], 1].min()))
+    lab = np.zeros(roi.shape, np.float32)
+    lab[top:] = cv2.cvtColor(roi[top:], cv2.COLOR_RGB2LAB)
     cheeks = np.zeros(mask.shape, np.uint8)
-    for polygon in ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45]):
+    for polygon in cheek_polygons:
         cv2.fillConvexPoly(cheeks, np.round(points[polygon]).astype(np.int32), 255)
     cheeks &= mask
     skin = lab[cheeks > 0]
@@ -252,9 +279,10 @@ def _occluders(
         return np.zeros_like(mask)
     mean = skin.mean(axis=0)
     spread = skin.std(axis=0) + np.array([12.0, 4.0, 4.0], np.float32)
-    distance = np.sqrt((((lab - mean) / spread) ** 2).sum(axis=2))
-    lower = np.zeros(mask.shape, np.uint8)
     nose_y = int(points[33, 1])
+    distance = np.zeros(mask.shape, np.float32)
+    distance[nose_y:] = np.sqrt((((lab[nose_y:] - mean) / spread) ** 2).sum(axis=2))
+    lower = np.zeros(mask.shape, np.uint8)
     lower[nose_y:] = 255
     lips = np.zeros(mask.shape, np.uint8)
     cv2.fillConvexPoly(lips, cv2.convexHull(np.round(points[48:60]).astype(np.int32)), 255)
