@@ -153,7 +153,7 @@ class RealEngine:
     def _new_face(self, path: Path) -> Source:
         """The prepared new face; 602 without a face, 603 with several."""
         rgb = _load_rgb(path)
-        faces = self.detector.find(rgb)
+        faces = self.detector.find(rgb, large_first=True)
         if not faces:
             raise EngineError(602, "No face detected in the new face image.")
         if len(faces) > 1:
