@@ -105,8 +105,16 @@ def test_swapped_face_has_the_photos_sharpness(engine, tmp_path: Path, main, new
     assert 0.5 <= ratio <= 2.0, ratio
 
 
-def test_occluder_over_the_chin_is_left_untouched(engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("turns", [0, 1], ids=["upright", "rotated"])
+def test_occluder_over_the_chin_is_left_untouched(engine, tmp_path: Path, turns: int) -> None:
     main, microphone = occluded_photo(tmp_path)
+    if turns:
+        from PIL import Image
+
+        turned = np.rot90(load_rgb(main).astype(np.uint8), turns)
+        main = tmp_path / "turned.png"
+        Image.fromarray(np.ascontiguousarray(turned)).save(main)
+        microphone = np.rot90(microphone, turns)
     out = tmp_path / "out.png"
     engine.swap(main, samples.astronaut(), out, hd=False)
     before, after = load_rgb(main), load_rgb(out)

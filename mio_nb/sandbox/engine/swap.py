@@ -264,31 +264,41 @@ def _match_sharpness(warped: np.ndarray, target_sharpness: float, mask: np.ndarr
 def _occluders(
     roi: np.ndarray, points: np.ndarray, mask: np.ndarray, eye_distance: float
 ) -> np.ndarray:
-    """Pixels of the lower face (below the nose, outside the lips) whose colour is far from the
-    skin of the cheeks: something in front of the face. A uint8 mask (255 = occluder)."""
+    """Pixels of the lower face (beyond the nose tip towards the chin, whatever the face's
+    tilt; outside the lips) whose colour is far from the skin of the cheeks: something in
+    front of the face. A uint8 mask (255 = occluder)."""
     cheek_polygons = ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45])
-    top = max(0, int(points[[i for p in cheek_polygons for i in p], 1].min()))
-    lab = np.zeros(roi.shape, np.float32)
-    lab[top:] = cv2.cvtColor(roi[top:], cv2.COLOR_RGB2LAB)
     cheeks = np.zeros(mask.shape, np.uint8)
     for polygon in cheek_polygons:
         cv2.fillConvexPoly(cheeks, np.round(points[polygon]).astype(np.int32), 255)
     cheeks &= mask
+    # The face's "down": from the middle of the eyes towards the middle of the mouth.
+    eyes = (points[LEFT_EYE].mean(axis=0) + points[RIGHT_EYE].mean(axis=0)) / 2
+    down = points[[48, 54]].mean(axis=0) - eyes
+    down /= max(float(np.linalg.norm(down)), 1e-3)
+    ys, xs = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]].astype(np.float32)
+    nose = points[33]
+    lower = ((xs - nose[0]) * down[0] + (ys - nose[1]) * down[1] > 0) & (mask > 0)
+    lips = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(lips, cv2.convexHull(np.round(points[48:60]).astype(np.int32)), 255)
+    grow = max(3, int(eye_distance * 0.15)) | 1
+    lips = cv2.dilate(lips, np.ones((grow, grow), np.uint8))
+    lower &= lips == 0
+    if not lower.any():
+        return np.zeros_like(mask)
+    # Colours only where needed: the bounding box of the cheeks and the lower face.
+    x, y, w, h = cv2.boundingRect(((cheeks > 0) | lower).astype(np.uint8))
+    lab = np.zeros(roi.shape, np.float32)
+    lab[y : y + h, x : x + w] = cv2.cvtColor(roi[y : y + h, x : x + w], cv2.COLOR_RGB2LAB)
     skin = lab[cheeks > 0]
     if len(skin) < 30:
         return np.zeros_like(mask)
     mean = skin.mean(axis=0)
     spread = skin.std(axis=0) + np.array([12.0, 4.0, 4.0], np.float32)
-    nose_y = int(points[33, 1])
-    distance = np.zeros(mask.shape, np.float32)
-    distance[nose_y:] = np.sqrt((((lab[nose_y:] - mean) / spread) ** 2).sum(axis=2))
-    lower = np.zeros(mask.shape, np.uint8)
-    lower[nose_y:] = 255
-    lips = np.zeros(mask.shape, np.uint8)
-    cv2.fillConvexPoly(lips, cv2.convexHull(np.round(points[48:60]).astype(np.int32)), 255)
-    grow = max(3, int(eye_distance * 0.15)) | 1
-    lips = cv2.dilate(lips, np.ones((grow, grow), np.uint8))
-    far = ((distance > 4.5) & (lower > 0) & (mask > 0) & (lips == 0)).astype(np.uint8) * 255
+    distance = np.sqrt((((lab[y : y + h, x : x + w] - mean) / spread) ** 2).sum(axis=2))
+    far = np.zeros(mask.shape, np.uint8)
+    far[y : y + h, x : x + w] = (distance > 4.5) & lower[y : y + h, x : x + w]
+    far *= 255
     size = max(3, int(eye_distance * 0.08)) | 1
     far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(far)
