@@ -1,9 +1,11 @@
 """The real engine: dlib face detection and the classic landmark-based swap, offline.
 
-Images: faces are found with dlib's HOG detector, fitted with 68 landmarks, and swapped with a
-piecewise-affine warp, colour correction and blending (Poisson blending when ``hd``). Videos:
-faces are tracked through the frames (see :mod:`.video`), people told apart by dlib's 128-d
-face embeddings, and the result is encoded as H.264 with the original sound.
+Images: faces are found with dlib's HOG detector (weak detections checked by its CNN detector,
+rotated copies tried when none is found), fitted with 68 landmarks, and swapped with a
+piecewise-affine warp that keeps mouths natural, colour and sharpness matched to the photo,
+occluders left alone, and a feathered blend (see :mod:`.swap`). Videos: every person is found
+by :mod:`.people`; faces are tracked through the frames (see :mod:`.video`), people told apart
+by dlib's 128-d face embeddings, and the result is encoded as H.264 with the original sound.
 
 The 68-point landmark model's training data (iBUG 300-W) is licensed for non-commercial use
 only: fine for this local sandbox, not for a product.
@@ -188,7 +190,7 @@ class RealEngine:
             if len(faces) > 1:
                 raise EngineError(603)
             source = self._new_face(new_face)
-            swap_face(rgb, faces[0].landmarks, source, poisson=hd)
+            swap_face(rgb, faces[0].landmarks, source, hd=hd)
             self._save_image(rgb, out, progress)
             return
         source = self._new_face(new_face)
@@ -234,7 +236,7 @@ class RealEngine:
                 ):
                     raise EngineError(601, "The face does not belong to this image.")
                 landmarks = np.asarray(record["landmarks"], dtype=np.float32)
-                swap_face(rgb, landmarks, source, poisson=hd)
+                swap_face(rgb, landmarks, source, hd=hd)
             self._save_image(rgb, out, progress)
             return
         everyone: list[np.ndarray] = []
@@ -293,7 +295,7 @@ class RealEngine:
                 for index, frame in enumerate(reader):
                     tracks = tracker.update(index, frame)
                     for track, source in pick(tracks):
-                        swap_face(frame, track.stable_landmarks(), source, poisson=hd)
+                        swap_face(frame, track.stable_landmarks(), source, hd=hd)
                         swapped += 1
                     frame[y0:y1, x0:x1] = mark
                     writer.write(frame)

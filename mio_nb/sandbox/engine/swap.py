@@ -317,12 +317,11 @@ def swap_face(
     target: np.ndarray,
     source: Source,
     *,
-    poisson: bool = False,
+    hd: bool = False,
 ) -> None:
     """Replace the face with landmarks ``target`` (68, 2) in the RGB uint8 ``frame`` (in place)
-    by the prepared ``source`` face. ``poisson`` (the ``hd`` path, name kept): warp from a finer
-    level of the new face, bicubic."""
-    hd = poisson
+    by the prepared ``source`` face. ``hd``: warp from a finer level of the new face, bicubic,
+    with a narrower feather at the seam (at the same cost)."""
     target = np.asarray(target, dtype=np.float32)
     x0, y0, x1, y1 = _roi(target, frame.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
