@@ -211,9 +211,12 @@ def laplacian_variance(rgb: np.ndarray, mask: np.ndarray | None = None) -> float
     return float(values.var()) if values.size else 0.0
 
 
-def _match_sharpness(warped: np.ndarray, target_sharpness: float, mask: np.ndarray) -> np.ndarray:
+def _match_sharpness(
+    warped: np.ndarray, target_sharpness: float, mask: np.ndarray, *, fine: bool = False
+) -> np.ndarray:
     """``warped`` blurred, or sharpened and given grain, so that its Laplacian variance inside
-    ``mask`` is about ``target_sharpness`` (within a factor of ~1.3). The strength is searched
+    ``mask`` is about ``target_sharpness`` (within a factor of ~1.3, or ~1.1 when ``fine``:
+    more search steps, same kind of work). The strength is searched
     on the grey picture of the mask's bounding box, then applied once to the colour picture."""
     x, y, w, h = cv2.boundingRect(mask)
     pad = 6
@@ -224,16 +227,18 @@ def _match_sharpness(warped: np.ndarray, target_sharpness: float, mask: np.ndarr
     own = laplacian_variance(grey, inside)
     if target_sharpness <= 0 or own <= 0:
         return warped
-    if 0.75 <= own / target_sharpness <= 1.33:
+    band = 1.1 if fine else 1.15
+    if 1 / (band + 0.18) <= own / target_sharpness <= band + 0.18:
         return warped
+    steps = 9 if fine else 6
     if own > target_sharpness:
         low, high, sigma = 0.0, 4.0, 2.0
-        for _ in range(6):  # bisection on the blur's sigma
+        for _ in range(steps):  # bisection on the blur's sigma
             sigma = (low + high) / 2
             value = laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma), inside)
-            if value > target_sharpness * 1.15:
+            if value > target_sharpness * band:
                 low = sigma
-            elif value < target_sharpness / 1.15:
+            elif value < target_sharpness / band:
                 high = sigma
             else:
                 break
@@ -242,20 +247,20 @@ def _match_sharpness(warped: np.ndarray, target_sharpness: float, mask: np.ndarr
     # for what sharpening cannot bring back (an enlarged new face has no fine detail left).
     soft_grey = cv2.GaussianBlur(grey, (0, 0), sigmaX=1.0)
     low, high, amount, value = 0.0, 3.0, 0.0, own
-    for _ in range(5):
+    for _ in range(steps):
         amount = (low + high) / 2
         value = laplacian_variance(cv2.addWeighted(grey, 1 + amount, soft_grey, -amount, 0), inside)
-        if value < target_sharpness / 1.15:
+        if value < target_sharpness / band:
             low = amount
-        elif value > target_sharpness * 1.15:
+        elif value > target_sharpness * band:
             high = amount
         else:
             break
     soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
     best = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
-    if value < target_sharpness / 1.3:
+    if value < target_sharpness / (band + 0.15):
         # White noise of deviation s adds 20 s^2 to the variance of the 4-neighbour Laplacian.
-        deviation = np.sqrt((target_sharpness / 1.15 - value) / 20.0)
+        deviation = np.sqrt((target_sharpness - value) / 20.0)
         grain = np.random.default_rng(7).normal(0.0, deviation, best.shape[:2]).astype(np.float32)
         best += grain[..., None]
     return np.clip(best, 0, 255, out=best)
@@ -368,7 +373,7 @@ def swap_face(
     # Sharpness: the photo's own, measured inside the face.
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
     if inner.any():
-        corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner)
+        corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner, fine=hd)
 
     alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32)[..., None]
     alpha /= 255.0

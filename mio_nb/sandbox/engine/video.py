@@ -302,7 +302,7 @@ class Tracker:
         self._thumb = small
         if cut:
             self.tracks = []
-        due = index - self._last_detection >= (self.detect_every if self.tracks else 2)
+        due = index - self._last_detection >= (self.detect_every if self.tracks else 3)
         if cut or due:
             self._last_detection = index
             self._detect(gray)
