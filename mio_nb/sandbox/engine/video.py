@@ -283,7 +283,7 @@ class Tracker:
     ) -> None:
         self.detector = detector
         self.people = np.array(people) if people else None
-        self.identify = people is not None
+        self.identify = bool(people)
         self.detect_every = detect_every
         self.reidentify_every = reidentify_every
         self.tracks: list[Track] = []
