@@ -37,6 +37,8 @@ _INNER_LIPS = list(range(60, 68))
 _MOUTH = list(range(48, 68))
 #: A mouth is open when its inner-lip gap is at least this share of the eye distance.
 OPEN_MOUTH = 0.08
+#: The new face's local contrast is scaled down to the photo's, but never below this share.
+CONTRAST_FLOOR = 0.6
 #: A new face narrower than this (jaw width, pixels) cannot carry its features: refused.
 MIN_NEW_FACE = 64
 
@@ -367,11 +369,19 @@ def swap_face(
     target_f = roi.astype(np.float32)
     blur_t = _smooth(target_f, eye_distance * 0.6)
     blur_w = _smooth(warped, eye_distance * 0.6)
-    corrected = warped + (blur_t - blur_w)
-    np.clip(corrected, 0, 255, out=corrected)
-
     # Sharpness: the photo's own, measured inside the face.
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
+    # Local contrast: the new face's details (wrinkles, shadows) no stronger than the photo's
+    # own at that scale, down to 60% (a deeply lined face on a smooth one looks pasted on).
+    detail = warped - blur_w
+    gain = 1.0
+    if inner.any():
+        own = float(np.std(cv2.cvtColor(detail, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        photo = float(np.std(cv2.cvtColor(target_f - blur_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        gain = float(np.clip(photo / max(own, 1e-3), CONTRAST_FLOOR, 1.0))
+    corrected = blur_t + gain * detail
+    np.clip(corrected, 0, 255, out=corrected)
+
     if inner.any():
         corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner, fine=hd)
 
