@@ -39,3 +39,11 @@ def portraits() -> dict[str, Path]:
         "astronaut": samples.astronaut(),
         "coffee": samples.no_face(),
     }
+
+
+@pytest.fixture(scope="session")
+def crowd(tmp_path_factory: pytest.TempPathFactory):
+    """The six-people clip with a cut to a close-up (see ``engine_scenes.crowd_video``)."""
+    from engine_scenes import crowd_video
+
+    return crowd_video(tmp_path_factory.mktemp("crowd"), seconds=6.0)

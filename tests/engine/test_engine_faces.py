@@ -53,17 +53,31 @@ def test_keypoints_are_sane(engine, portraits: dict[str, Path], which: str) -> N
 
 
 def test_crop_comes_from_the_photo_with_margin(engine, portraits: dict[str, Path]) -> None:
+    """A big face's crop is the box plus a 40% margin, scaled down to CROP_MAX_SIDE on its
+    long side (as a face service's thumbnails are); its keypoints are in the crop's pixels."""
+    import numpy as np
+
+    from mio_nb.sandbox.engine.real import CROP_MAX_SIDE
+
     (part,) = engine.get_faces(portraits["grace"])
     x0, y0, x1, y1 = part.record["box"]
     side = x1 - x0
     assert part.crop.mode == "RGB"
-    assert side * 1.5 < part.crop.width <= side * 1.8 + 2
-    # The crop is a piece of the original: find it at the box minus the margin.
+    assert max(part.crop.size) == CROP_MAX_SIDE < side * 1.8
+    # The crop is a piece of the original, scaled: compare with the piece at the box minus
+    # the margin, scaled the same way.
     with Image.open(portraits["grace"]) as im:
         original = im.convert("RGB")
     left, top = int(x0 - 0.4 * side), int(y0 - 0.4 * (y1 - y0))
-    piece = original.crop((left, top, left + part.crop.width, top + part.crop.height))
-    assert piece.tobytes() == part.crop.tobytes()
+    right, bottom = int(np.ceil(x1 + 0.4 * side)), int(np.ceil(y1 + 0.4 * (y1 - y0)))
+    piece = original.crop((left, top, right, bottom)).resize(part.crop.size)
+    difference = np.abs(np.asarray(piece, float) - np.asarray(part.crop, float)).mean()
+    assert difference < 3, difference
+    # Keypoints in crop pixels: the left eye keypoint is where the landmarks' eye is.
+    eye = np.array(part.record["landmarks"][36:42]).mean(axis=0)
+    scale = part.crop.width / (right - left)
+    assert abs(part.kps["1"]["x"] - (eye[0] - left) * scale) <= 1.5
+    assert abs(part.kps["1"]["y"] - (eye[1] - top) * scale) <= 1.5
 
 
 def test_record_is_json_with_landmarks(engine) -> None:

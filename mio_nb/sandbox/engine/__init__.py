@@ -3,8 +3,9 @@
 Two engines share one interface (:class:`Engine`):
 
 - ``"real"`` (:mod:`.real`): dlib's HOG face detector, 68-point landmarks and 128-d face
-  embeddings, and a classic landmark-based swap (piecewise-affine warp, colour correction,
-  Poisson blending) for images and H.264 videos. Needs ``pip install "mio-nb[sandbox]"``.
+  embeddings, and a classic landmark-based swap (piecewise-affine warp, natural mouths, colour
+  and sharpness matching, feathered blending) for images and H.264 videos. Needs
+  ``pip install "mio-nb[sandbox]"``.
 - ``"instant"`` (:mod:`.instant`): answers at once with a marked copy of the original; imports
   with Pillow only.
 

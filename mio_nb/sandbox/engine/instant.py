@@ -72,7 +72,7 @@ class InstantEngine:
         from mio_nb.sandbox.engine.real import face_part
 
         rgb = np.asarray(image)
-        faces = sort_faces(detector.detect(rgb))
+        faces = sort_faces(detector.find(rgb))
         if not faces:
             raise EngineError(602)
         parts = []

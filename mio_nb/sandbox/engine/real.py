@@ -1,9 +1,11 @@
 """The real engine: dlib face detection and the classic landmark-based swap, offline.
 
-Images: faces are found with dlib's HOG detector, fitted with 68 landmarks, and swapped with a
-piecewise-affine warp, colour correction and blending (Poisson blending when ``hd``). Videos:
-faces are tracked through the frames (see :mod:`.video`), people told apart by dlib's 128-d
-face embeddings, and the result is encoded as H.264 with the original sound.
+Images: faces are found with dlib's HOG detector (weak detections checked by its CNN detector,
+rotated copies tried when none is found), fitted with 68 landmarks, and swapped with a
+piecewise-affine warp that keeps mouths natural, colour and sharpness matched to the photo,
+occluders left alone, and a feathered blend (see :mod:`.swap`). Videos: every person is found
+by :mod:`.people`; faces are tracked through the frames (see :mod:`.video`), people told apart
+by dlib's 128-d face embeddings, and the result is encoded as H.264 with the original sound.
 
 The 68-point landmark model's training data (iBUG 300-W) is licensed for non-commercial use
 only: fine for this local sandbox, not for a product.
@@ -11,7 +13,6 @@ only: fine for this local sandbox, not for a product.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,42 +22,61 @@ from PIL import Image
 
 from mio_nb.sandbox.engine import EngineError, FacePart, Progress, media
 from mio_nb.sandbox.engine.detect import (
-    MATCH_DISTANCE,
     Detector,
     Face,
+    api_keypoints,
     get_detector,
     sort_faces,
+    turn_points,
 )
-from mio_nb.sandbox.engine.swap import Source, prepare_source, swap_face
+from mio_nb.sandbox.engine.people import find_people
+from mio_nb.sandbox.engine.swap import MIN_NEW_FACE, Source, prepare_source, swap_face
 from mio_nb.sandbox.engine.video import (
     FrameProgress,
     Tracker,
     VideoReader,
     VideoWriter,
-    iou,
-    sample_rate,
 )
 
 __all__ = ["RealEngine", "face_part"]
 
-#: Margin around the detector's box in face crops, as a share of the box's side.
+#: Margin around the face's box in face crops, as a share of the box's side.
 CROP_MARGIN = 0.4
+#: Face crops are scaled down so that their long side is at most this many pixels (as a face
+#: service's thumbnails are: enough to recognise and choose a face, small to send).
+CROP_MAX_SIDE = 288
 
 
 def face_part(image: np.ndarray, face: Face, record: dict[str, Any]) -> FacePart:
-    """The crop of ``face`` (box plus ``CROP_MARGIN``, clipped) with its keypoints in crop
-    pixels."""
+    """The crop of ``face``: its box plus ``CROP_MARGIN`` on every side (clipped to the image),
+    upright (a face found in a turned copy of the image is cropped from that copy), scaled
+    down to ``CROP_MAX_SIDE`` at most; its five keypoints in that crop's pixels."""
+    box = np.array(face.box, dtype=np.float32)
+    landmarks = face.landmarks
+    if face.turned:
+        shape = image.shape[:2]
+        image = np.rot90(image, face.turned)
+        corners = turn_points(np.array([box[:2], box[2:] - 1]), face.turned, shape)
+        box = np.concatenate([corners.min(axis=0), corners.max(axis=0) + 1])
+        landmarks = turn_points(landmarks, face.turned, shape)
     height, width = image.shape[:2]
-    x0, y0, x1, y1 = face.box
+    x0, y0, x1, y1 = (float(v) for v in box)
     mx, my = CROP_MARGIN * (x1 - x0), CROP_MARGIN * (y1 - y0)
     cx0, cy0 = max(0, int(x0 - mx)), max(0, int(y0 - my))
     cx1, cy1 = min(width, int(np.ceil(x1 + mx))), min(height, int(np.ceil(y1 + my)))
     crop = Image.fromarray(np.ascontiguousarray(image[cy0:cy1, cx0:cx1]))
+    scale = min(1.0, CROP_MAX_SIDE / max(crop.size))
+    if scale < 1.0:
+        size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+        crop = crop.resize(size, Image.Resampling.LANCZOS)
+        scale_x, scale_y = crop.width / (cx1 - cx0), crop.height / (cy1 - cy0)
+    else:
+        scale_x = scale_y = 1.0
     kps = {}
-    for i, (x, y) in enumerate(face.keypoints(), start=1):
+    for i, (x, y) in enumerate(api_keypoints(landmarks), start=1):
         kps[str(i)] = {
-            "x": int(np.clip(round(float(x) - cx0), 0, crop.width - 1)),
-            "y": int(np.clip(round(float(y) - cy0), 0, crop.height - 1)),
+            "x": int(np.clip(round((float(x) - cx0 + 0.5) * scale_x - 0.5), 0, crop.width - 1)),
+            "y": int(np.clip(round((float(y) - cy0 + 0.5) * scale_y - 0.5), 0, crop.height - 1)),
         }
     return FacePart(crop=crop, kps=kps, record=record)
 
@@ -67,18 +87,6 @@ def _box(face: Face) -> list[float]:
 
 def _load_rgb(path: Path) -> np.ndarray:
     return np.asarray(media.open_image(path))
-
-
-@dataclass
-class _Person:
-    embeddings: list[np.ndarray]
-    best: tuple[float, np.ndarray, Face, float]  # (quality, frame, face, time)
-    first_seen: float
-    seen: int = 1
-
-    @property
-    def centroid(self) -> np.ndarray:
-        return np.mean(self.embeddings, axis=0)
 
 
 class RealEngine:
@@ -96,7 +104,7 @@ class RealEngine:
         if media.kind_of(main) == "video":
             return self._video_faces(main)
         rgb = _load_rgb(main)
-        faces = sort_faces(self.detector.detect(rgb))
+        faces = sort_faces(self.detector.find(rgb))
         if not faces:
             raise EngineError(602)
         height, width = rgb.shape[:2]
@@ -118,90 +126,50 @@ class RealEngine:
         ]
 
     def _video_faces(self, main: Path) -> list[FacePart]:
-        """One part per person: frames sampled (2 per second, 40 at most), faces detected,
-        embeddings grouped greedily by distance. Faces overlapping a face of the sample before
-        inherit its person without a new embedding."""
-        probe = VideoReader(main)
-        rate = sample_rate(probe.duration)
-        probe.close()
-        people: list[_Person] = []
-        previous: list[tuple[Face, int]] = []
-        with VideoReader(main, output_params=["-vf", f"fps={rate:.6f}"]) as reader:
-            for n, frame in enumerate(reader):
-                if n >= 40:
-                    break
-                t = n / rate
-                current: list[tuple[Face, int]] = []
-                for face in self.detector.detect(frame):
-                    person = self._same_as_before(face, previous)
-                    if person is None:
-                        person = self._assign(frame, face, people, t)
-                    else:
-                        self._add(people[person], frame, face, t, None)
-                    current.append((face, person))
-                previous = current
+        """One part per person (see :mod:`.people`). Each record carries the person's mean
+        embedding and those of everyone else in the video, so that a swap can tell look-alikes
+        apart (each face goes to the nearest person, not to any one close enough)."""
+        people = find_people(self.detector, main)
         if not people:
             raise EngineError(602)
-        order = sorted(
-            range(len(people)),
-            key=lambda i: (people[i].first_seen, people[i].best[2].center[0]),
-        )
+        everyone = [[round(float(v), 5) for v in p.embedding] for p in people]
         parts = []
-        for i in order:
-            person = people[i]
-            _, frame, face, t = person.best
+        for i, person in enumerate(people):
+            best = person.best
             record = {
                 "kind": "video",
-                "embedding": [round(float(v), 6) for v in person.centroid],
-                "time": round(t, 3),
-                "box": _box(face),
-                "width": int(frame.shape[1]),
-                "height": int(frame.shape[0]),
+                "embedding": everyone[i],
+                "person": i,
+                "people": everyone,
+                "time": round(best.time, 3),
+                "box": _box(best.face),
+                "width": int(best.frame.shape[1]),
+                "height": int(best.frame.shape[0]),
                 "seen": person.seen,
             }
-            parts.append(face_part(frame, face, record))
+            parts.append(face_part(best.frame, best.face, record))
         return parts
-
-    @staticmethod
-    def _same_as_before(face: Face, previous: list[tuple[Face, int]]) -> int | None:
-        best = max(previous, key=lambda p: iou(p[0].box, face.box), default=None)
-        if best is not None and iou(best[0].box, face.box) > 0.5:
-            return best[1]
-        return None
-
-    def _assign(self, frame: np.ndarray, face: Face, people: list[_Person], t: float) -> int:
-        embedding = self.detector.embed(frame, face)
-        distances = [float(np.linalg.norm(embedding - p.centroid)) for p in people]
-        if distances and min(distances) < MATCH_DISTANCE:
-            index = int(np.argmin(distances))
-            self._add(people[index], frame, face, t, embedding)
-            return index
-        quality = face.area * min(face.score, 2.0)
-        people.append(_Person([embedding], (quality, frame, face, t), t))
-        return len(people) - 1
-
-    @staticmethod
-    def _add(
-        person: _Person, frame: np.ndarray, face: Face, t: float, embedding: np.ndarray | None
-    ) -> None:
-        person.seen += 1
-        if embedding is not None:
-            person.embeddings.append(embedding)
-        quality = face.area * min(face.score, 2.0)
-        if quality > person.best[0]:
-            person.best = (quality, frame, face, t)
 
     # -- swaps -----------------------------------------------------------------------------
 
     def _new_face(self, path: Path) -> Source:
         """The prepared new face; 602 without a face, 603 with several."""
         rgb = _load_rgb(path)
-        faces = self.detector.detect(rgb)
+        faces = self.detector.find(rgb, large_first=True)
         if not faces:
             raise EngineError(602, "No face detected in the new face image.")
         if len(faces) > 1:
             raise EngineError(603, "Multiple faces detected in the new face image.")
-        return prepare_source(rgb, faces[0].landmarks)
+        (face,) = faces
+        side = round(max(face.width, face.height))
+        if side < MIN_NEW_FACE:
+            raise EngineError(
+                601,
+                f"The new face is too small: its face is {side} px wide, at least "
+                f"{MIN_NEW_FACE} px are needed to carry its features. Use a larger or "
+                "closer photo of the face.",
+            )
+        return prepare_source(rgb, face.landmarks)
 
     def swap(
         self,
@@ -216,13 +184,13 @@ class RealEngine:
         video = media.kind_of(main) == "video"
         if not video:
             rgb = _load_rgb(main).copy()
-            faces = self.detector.detect(rgb)
+            faces = self.detector.find(rgb)
             if not faces:
                 raise EngineError(602)
             if len(faces) > 1:
                 raise EngineError(603)
             source = self._new_face(new_face)
-            swap_face(rgb, faces[0].landmarks, source, poisson=hd)
+            swap_face(rgb, faces[0].landmarks, source, hd=hd)
             self._save_image(rgb, out, progress)
             return
         source = self._new_face(new_face)
@@ -268,19 +236,29 @@ class RealEngine:
                 ):
                     raise EngineError(601, "The face does not belong to this image.")
                 landmarks = np.asarray(record["landmarks"], dtype=np.float32)
-                swap_face(rgb, landmarks, source, poisson=hd)
+                swap_face(rgb, landmarks, source, hd=hd)
             self._save_image(rgb, out, progress)
             return
-        people = []
-        for record, _ in pairs:
+        everyone: list[np.ndarray] = []
+        wanted: dict[int, Source] = {}
+        for (record, _), source in zip(pairs, sources, strict=True):
             if record.get("kind") != "video" or len(record.get("embedding") or []) != 128:
                 raise EngineError(601, "The face does not belong to this video.")
-            people.append(np.asarray(record["embedding"], dtype=np.float32))
+            if not everyone and record.get("people"):
+                everyone = [np.asarray(p, dtype=np.float32) for p in record["people"]]
+            embedding = np.asarray(record["embedding"], dtype=np.float32)
+            index = next(
+                (i for i, p in enumerate(everyone) if np.abs(p - embedding).max() < 1e-4), None
+            )
+            if index is None:
+                everyone.append(embedding)
+                index = len(everyone) - 1
+            wanted[index] = source
 
         def pick(tracks: list[Any]) -> list[tuple[Any, Source]]:
-            return [(t, sources[t.person]) for t in tracks if t.person is not None]
+            return [(t, wanted[t.person]) for t in tracks if t.person in wanted]
 
-        self._swap_video(main, out, pick, people, hd=hd, progress=progress)
+        self._swap_video(main, out, pick, everyone, hd=hd, progress=progress)
 
     @staticmethod
     def _save_image(rgb: np.ndarray, out: Path, progress: Progress | None) -> None:
@@ -317,7 +295,7 @@ class RealEngine:
                 for index, frame in enumerate(reader):
                     tracks = tracker.update(index, frame)
                     for track, source in pick(tracks):
-                        swap_face(frame, track.stable_landmarks(), source, poisson=hd)
+                        swap_face(frame, track.stable_landmarks(), source, hd=hd)
                         swapped += 1
                     frame[y0:y1, x0:x1] = mark
                     writer.write(frame)

@@ -4,11 +4,19 @@
    triangulation of the 68 landmarks (one ``cv2.remap`` over the face's bounding box; pixels
    outside the landmark hull follow a similarity transform, so the colour correction below has
    real surroundings to look at).
+   Mouths: when the two faces' mouths differ in opening (inner-lip gap relative to the eye
+   distance), neither is stretched over the other. An open mouth in the photo keeps its teeth
+   (the inner-lip points stay out of the warp and the inner mouth out of the mask); an open
+   mouth of the new face over a closed one in the photo keeps its smile (no mouth points in
+   the warp: the mouth moves with the face around it).
 2. Colour: the warped face is multiplied by the ratio of the blurred target to the blurred warp
    (the lighting and skin tone of the target, the details of the new face).
-3. Blend: a feathered alpha mask over the landmark hull (the fast path), or
-   ``cv2.seamlessClone`` (Poisson blending; the ``hd`` path, which also sharpens a new face
-   that had to be enlarged).
+3. Sharpness: the warped face is blurred or sharpened until its Laplacian variance matches the
+   photo's own face (a sharp new face pasted on a soft photo looks pasted on, and the reverse).
+4. Occluders: pixels of the lower face whose colour is far from the face's skin (a microphone,
+   a hand, a cup in front of the chin) are left out of the mask and stay as they are.
+5. Blend: a feathered alpha mask over the landmark hull. ``hd`` warps from a finer level of the
+   new face with bicubic interpolation and matches sharpness at that finer scale.
 """
 
 from __future__ import annotations
@@ -18,12 +26,21 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mio_nb.sandbox.engine.detect import LEFT_EYE, RIGHT_EYE
+from mio_nb.sandbox.engine.detect import LEFT_EYE, RIGHT_EYE, mouth_opening
 
-__all__ = ["Source", "prepare_source", "swap_face"]
+__all__ = ["MIN_NEW_FACE", "Source", "laplacian_variance", "prepare_source", "swap_face"]
 
 #: Landmarks that outline the face (jaw and brows): the mask is their convex hull.
 _OUTLINE = list(range(0, 27))
+#: The inner lips (the open mouth's outline) and the whole mouth.
+_INNER_LIPS = list(range(60, 68))
+_MOUTH = list(range(48, 68))
+#: A mouth is open when its inner-lip gap is at least this share of the eye distance.
+OPEN_MOUTH = 0.08
+#: The new face's local contrast is scaled down to the photo's, but never below this share.
+CONTRAST_FLOOR = 0.6
+#: A new face narrower than this (jaw width, pixels) cannot carry its features: refused.
+MIN_NEW_FACE = 64
 
 
 def _eye_distance(landmarks: np.ndarray) -> float:
@@ -47,6 +64,12 @@ def _triangulate(points: np.ndarray) -> np.ndarray:
     return np.array(triangles, dtype=np.int32)
 
 
+def _triangulate_without(points: np.ndarray, left_out: list[int]) -> np.ndarray:
+    """Delaunay triangles of the points not in ``left_out``, as indices of all ``points``."""
+    kept = np.array([i for i in range(len(points)) if i not in set(left_out)])
+    return kept[_triangulate(points[kept])]
+
+
 @dataclass
 class Source:
     """A new face, prepared once: its image at a few scales (a pyramid, so that a big new face
@@ -56,15 +79,27 @@ class Source:
     levels: list[tuple[np.ndarray, np.ndarray]]  # (RGB float32 image, landmarks), halving
     triangles: np.ndarray
     eye_distance: float = field(init=False)
+    mouth_opening: float = field(init=False)
+    #: Triangulations without the inner lips and without the mouth (see the module docstring).
+    without_inner_lips: np.ndarray = field(init=False, repr=False)
+    without_mouth: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.eye_distance = _eye_distance(self.levels[0][1])
+        points = self.levels[0][1]
+        self.eye_distance = _eye_distance(points)
+        self.mouth_opening = mouth_opening(points)
+        self.without_inner_lips = _triangulate_without(points, _INNER_LIPS)
+        self.without_mouth = _triangulate_without(points, _MOUTH)
 
-    def level_for(self, target_eye_distance: float) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest level still at least as big as the target (by eye distance)."""
+    def level_for(
+        self, target_eye_distance: float, *, finer: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest level still at least as big as the target (by eye distance); with
+        ``finer``, the level at least twice as big when there is one."""
+        wanted = target_eye_distance * (2.0 if finer else 1.0)
         chosen = self.levels[0]
         for image, landmarks in self.levels[1:]:
-            if _eye_distance(landmarks) >= target_eye_distance:
+            if _eye_distance(landmarks) >= wanted:
                 chosen = (image, landmarks)
         return chosen
 
@@ -100,7 +135,30 @@ def _roi(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, 
     )
 
 
+#: Warp maps of regions larger than this (pixels on a side) are computed at half resolution
+#: and interpolated: a piecewise-affine map is continuous, so this costs next to no accuracy.
+_FULL_MAP_SIDE = 240
+
+
 def _warp_maps(
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    triangles: np.ndarray,
+    size: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """remap maps (destination pixel -> source pixel); big regions at half resolution."""
+    width, height = size
+    if max(width, height) <= _FULL_MAP_SIDE:
+        return _exact_warp_maps(src_pts, dst_pts, triangles, size)
+    half = (max(1, (width + 1) // 2), max(1, (height + 1) // 2))
+    # Half-resolution pixel i covers full pixels 2i and 2i+1: its centre is at 2i + 0.5.
+    map_x, map_y = _exact_warp_maps(src_pts, (dst_pts - 0.5) / 2, triangles, half)
+    full_x = cv2.resize(map_x, (width, height), interpolation=cv2.INTER_LINEAR)
+    full_y = cv2.resize(map_y, (width, height), interpolation=cv2.INTER_LINEAR)
+    return full_x, full_y
+
+
+def _exact_warp_maps(
     src_pts: np.ndarray,
     dst_pts: np.ndarray,
     triangles: np.ndarray,
@@ -147,15 +205,130 @@ def _smooth(image: np.ndarray, size: float) -> np.ndarray:
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def laplacian_variance(rgb: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Sharpness: the variance of the Laplacian of the grey image (inside ``mask``)."""
+    grey = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb.astype(np.float32), cv2.COLOR_RGB2GRAY)
+    lap = cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F)
+    values = lap[mask > 0] if mask is not None else lap.ravel()
+    return float(values.var()) if values.size else 0.0
+
+
+def _match_sharpness(
+    warped: np.ndarray, target_sharpness: float, mask: np.ndarray, *, fine: bool = False
+) -> np.ndarray:
+    """``warped`` blurred, or sharpened and given grain, so that its Laplacian variance inside
+    ``mask`` is about ``target_sharpness`` (within a factor of ~1.3, or ~1.1 when ``fine``:
+    more search steps, same kind of work). The strength is searched
+    on the grey picture of the mask's bounding box, then applied once to the colour picture."""
+    x, y, w, h = cv2.boundingRect(mask)
+    pad = 6
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
+    grey = cv2.cvtColor(warped[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    inside = mask[y0:y1, x0:x1]
+    own = laplacian_variance(grey, inside)
+    if target_sharpness <= 0 or own <= 0:
+        return warped
+    band = 1.1 if fine else 1.15
+    if 1 / (band + 0.18) <= own / target_sharpness <= band + 0.18:
+        return warped
+    steps = 9 if fine else 6
+    if own > target_sharpness:
+        low, high, sigma = 0.0, 4.0, 2.0
+        for _ in range(steps):  # bisection on the blur's sigma
+            sigma = (low + high) / 2
+            value = laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma), inside)
+            if value > target_sharpness * band:
+                low = sigma
+            elif value < target_sharpness / band:
+                high = sigma
+            else:
+                break
+        return cv2.GaussianBlur(warped, (0, 0), sigmaX=sigma)
+    # Softer than the photo: unsharp masking, as strong as needed (at most 3x), then grain
+    # for what sharpening cannot bring back (an enlarged new face has no fine detail left).
+    soft_grey = cv2.GaussianBlur(grey, (0, 0), sigmaX=1.0)
+    low, high, amount, value = 0.0, 3.0, 0.0, own
+    for _ in range(steps):
+        amount = (low + high) / 2
+        value = laplacian_variance(cv2.addWeighted(grey, 1 + amount, soft_grey, -amount, 0), inside)
+        if value < target_sharpness / band:
+            low = amount
+        elif value > target_sharpness * band:
+            high = amount
+        else:
+            break
+    soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
+    best = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
+    if value < target_sharpness / (band + 0.15):
+        # White noise of deviation s adds 20 s^2 to the variance of the 4-neighbour Laplacian.
+        deviation = np.sqrt((target_sharpness - value) / 20.0)
+        grain = np.random.default_rng(7).normal(0.0, deviation, best.shape[:2]).astype(np.float32)
+        best += grain[..., None]
+    return np.clip(best, 0, 255, out=best)
+
+
+def _occluders(
+    roi: np.ndarray, points: np.ndarray, mask: np.ndarray, eye_distance: float
+) -> np.ndarray:
+    """Pixels of the lower face (beyond the nose tip towards the chin, whatever the face's
+    tilt; outside the lips) whose colour is far from the skin of the cheeks: something in
+    front of the face. A uint8 mask (255 = occluder)."""
+    cheek_polygons = ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45])
+    cheeks = np.zeros(mask.shape, np.uint8)
+    for polygon in cheek_polygons:
+        cv2.fillConvexPoly(cheeks, np.round(points[polygon]).astype(np.int32), 255)
+    cheeks &= mask
+    # The face's "down": from the middle of the eyes towards the middle of the mouth.
+    eyes = (points[LEFT_EYE].mean(axis=0) + points[RIGHT_EYE].mean(axis=0)) / 2
+    down = points[[48, 54]].mean(axis=0) - eyes
+    down /= max(float(np.linalg.norm(down)), 1e-3)
+    ys, xs = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]].astype(np.float32)
+    nose = points[33]
+    lower = ((xs - nose[0]) * down[0] + (ys - nose[1]) * down[1] > 0) & (mask > 0)
+    lips = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(lips, cv2.convexHull(np.round(points[48:60]).astype(np.int32)), 255)
+    grow = max(3, int(eye_distance * 0.15)) | 1
+    lips = cv2.dilate(lips, np.ones((grow, grow), np.uint8))
+    lower &= lips == 0
+    if not lower.any():
+        return np.zeros_like(mask)
+    # Colours only where needed: the bounding box of the cheeks and the lower face.
+    x, y, w, h = cv2.boundingRect(((cheeks > 0) | lower).astype(np.uint8))
+    lab = np.zeros(roi.shape, np.float32)
+    lab[y : y + h, x : x + w] = cv2.cvtColor(roi[y : y + h, x : x + w], cv2.COLOR_RGB2LAB)
+    skin = lab[cheeks > 0]
+    if len(skin) < 30:
+        return np.zeros_like(mask)
+    mean = skin.mean(axis=0)
+    spread = skin.std(axis=0) + np.array([12.0, 4.0, 4.0], np.float32)
+    distance = np.sqrt((((lab[y : y + h, x : x + w] - mean) / spread) ** 2).sum(axis=2))
+    far = np.zeros(mask.shape, np.uint8)
+    far[y : y + h, x : x + w] = (distance > 4.5) & lower[y : y + h, x : x + w]
+    far *= 255
+    size = max(3, int(eye_distance * 0.08)) | 1
+    far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(far)
+    keep = np.zeros_like(far)
+    minimum = 0.015 * float((mask > 0).sum())
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] >= minimum:
+            keep[labels == label] = 255
+    if keep.any():
+        keep = cv2.dilate(keep, np.ones((size, size), np.uint8))
+    return keep
+
+
 def swap_face(
     frame: np.ndarray,
     target: np.ndarray,
     source: Source,
     *,
-    poisson: bool = False,
+    hd: bool = False,
 ) -> None:
     """Replace the face with landmarks ``target`` (68, 2) in the RGB uint8 ``frame`` (in place)
-    by the prepared ``source`` face."""
+    by the prepared ``source`` face. ``hd``: warp from a finer level of the new face, bicubic,
+    with a narrower feather at the seam (at the same cost)."""
     target = np.asarray(target, dtype=np.float32)
     x0, y0, x1, y1 = _roi(target, frame.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
@@ -163,43 +336,63 @@ def swap_face(
     roi = frame[y0:y1, x0:x1]
     dst_pts = target - np.array([x0, y0], dtype=np.float32)
     eye_distance = _eye_distance(target)
-    image, src_pts = source.level_for(eye_distance)
-    map_x, map_y = _warp_maps(src_pts, dst_pts, source.triangles, (x1 - x0, y1 - y0))
-    warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    upscale = eye_distance / max(_eye_distance(src_pts), 1.0)
-    if poisson and upscale > 1.3:
-        # hd: a new face smaller than the target is soft once enlarged; sharpen it a little.
-        soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=min(upscale, 4.0))
-        warped = cv2.addWeighted(warped, 1.6, soft, -0.6, 0)
+    image, src_pts = source.level_for(eye_distance, finer=hd)
 
-    # The mask: the hull of the outline, pulled in a little, feathered.
+    # Mouths: never stretch an open mouth over a closed one, or the reverse.
+    target_open = mouth_opening(target) >= OPEN_MOUTH
+    source_open = source.mouth_opening >= OPEN_MOUTH
+    triangles = source.triangles
+    if target_open:
+        triangles = source.without_inner_lips
+    elif source_open:
+        triangles = source.without_mouth
+
+    map_x, map_y = _warp_maps(src_pts, dst_pts, triangles, (x1 - x0, y1 - y0))
+    interpolation = cv2.INTER_CUBIC if hd else cv2.INTER_LINEAR
+    warped = cv2.remap(image, map_x, map_y, interpolation, borderMode=cv2.BORDER_REFLECT)
+
+    # The mask: the hull of the outline, pulled in a little; minus the photo's open mouth and
+    # anything in front of the face.
     mask = np.zeros(roi.shape[:2], dtype=np.uint8)
     hull = cv2.convexHull(np.round(dst_pts[_OUTLINE]).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     erode = max(1, int(eye_distance * 0.08))
     mask = cv2.erode(mask, np.ones((erode, erode), np.uint8))
+    if target_open:
+        mouth = np.zeros_like(mask)
+        cv2.fillPoly(mouth, [np.round(dst_pts[_INNER_LIPS]).astype(np.int32)], 255)
+        mask[mouth > 0] = 0
+    occluders = _occluders(roi, dst_pts, mask, eye_distance)
+    mask[occluders > 0] = 0
 
     # Colour: target lighting, new-face detail.
     target_f = roi.astype(np.float32)
     blur_t = _smooth(target_f, eye_distance * 0.6)
     blur_w = _smooth(warped, eye_distance * 0.6)
-    corrected = warped * (blur_t / np.maximum(blur_w, 1.0))
+    # Sharpness: the photo's own, measured inside the face.
+    inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
+    # Local contrast: the new face's details (wrinkles, shadows) no stronger than the photo's
+    # own at that scale, down to 60% (a deeply lined face on a smooth one looks pasted on).
+    detail = warped - blur_w
+    gain = 1.0
+    if inner.any():
+        own = float(np.std(cv2.cvtColor(detail, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        photo = float(np.std(cv2.cvtColor(target_f - blur_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        gain = float(np.clip(photo / max(own, 1e-3), CONTRAST_FLOOR, 1.0))
+    corrected = blur_t + gain * detail
     np.clip(corrected, 0, 255, out=corrected)
 
-    if poisson and mask.any():
-        x, y, w, h = cv2.boundingRect(mask)
-        if x > 0 and y > 0 and x + w < mask.shape[1] and y + h < mask.shape[0]:
-            center = (x + w // 2, y + h // 2)
-            cloned = cv2.seamlessClone(
-                corrected.astype(np.uint8),
-                np.ascontiguousarray(roi),
-                mask.copy(),  # OpenCV 5 writes into the mask
-                center,
-                cv2.NORMAL_CLONE,
-            )
-            # Soften the seam a little more than Poisson alone does.
-            alpha = _smooth(mask, eye_distance * 0.12).astype(np.float32)[..., None] / 255.0
-            roi[...] = (cloned * alpha + target_f * (1.0 - alpha)).astype(np.uint8)
-            return
-    alpha = _smooth(mask, eye_distance * 0.25).astype(np.float32)[..., None] / 255.0
+    if inner.any():
+        corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner, fine=hd)
+
+    alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32)[..., None]
+    alpha /= 255.0
+    if target_open or occluders.any():
+        # The feathering must not bleed over the cut-outs.
+        keep_out = np.zeros_like(mask)
+        if target_open:
+            keep_out[mouth > 0] = 255
+        keep_out[occluders > 0] = 255
+        soft_out = _smooth(keep_out, max(3.0, eye_distance * 0.05)).astype(np.float32) / 255.0
+        alpha *= 1.0 - soft_out[..., None]
     roi[...] = (corrected * alpha + target_f * (1.0 - alpha) + 0.5).astype(np.uint8)

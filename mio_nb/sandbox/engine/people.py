@@ -1,0 +1,277 @@
+"""Who is in a video: every person once, with their best face (the video side of get-face).
+
+1. Frames: every frame is decoded; scene cuts are found on tiny copies (a jump in the mean
+   colour difference); the detector looks at frames a third of a second apart and at the first
+   frames of every shot, so that a short shot is not skipped.
+2. Faces: dlib's HOG detector with one upsampling step (faces down to ~40 pixels), weak
+   detections included.
+3. Tracklets: within a shot, a face continues the tracklet whose last face is nearest (by
+   position and size) in the sample before.
+4. False faces: a tracklet whose detections are all weak must pass the CNN face check
+   (:meth:`Detector.verify`) on its best face.
+5. People: tracklets are merged by face embedding (average distance below ``MATCH_DISTANCE``),
+   closest first, never two tracklets seen in the same frame (two faces of one frame are two
+   people, however alike), with no cap on the number of people.
+
+dlib's detector sees frontal and three-quarter faces; a face seen only in full profile is not
+found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mio_nb.sandbox.engine.detect import (
+    CANDIDATE_SCORE,
+    MATCH_DISTANCE,
+    MIN_SCORE,
+    Detector,
+    Face,
+    frontality,
+)
+from mio_nb.sandbox.engine.video import VideoReader, is_cut, thumb
+
+__all__ = ["Person", "SeenFace", "find_people"]
+
+#: Seconds between frames the detector looks at (plus the first frames of every shot).
+SAMPLE_EVERY = 0.5
+#: The detector never looks at more frames than this (long videos are sampled more sparsely).
+MAX_SAMPLES = 120
+#: Extra samples right after a scene cut (frame offsets from the cut).
+AFTER_CUT = (0, 4)
+#: The detector looks at frames scaled to this long side at most, upsampled once.
+DETECT_SIDE = 960
+#: Samples a tracklet may miss and still continue (within a shot).
+MAX_ABSENT = 2
+#: Every this many samples (and at shot starts) the detector looks at the frame upsampled
+#: (faces down to ~40 pixels); in between at its own size (faces from ~80 pixels), 4x faster.
+FINE_EVERY = 2
+#: Embeddings computed per tracklet at most (each costs ~0.1 s).
+EMBEDDINGS_PER_TRACKLET = 1
+
+
+@dataclass
+class SeenFace:
+    """One detection: the face, the frame index and time, and the frame itself (kept only for
+    the faces that may become a crop or an embedding)."""
+
+    face: Face
+    index: int
+    time: float
+    frame: np.ndarray = field(repr=False)
+
+    @property
+    def quality(self) -> float:
+        """Larger, more frontal and more confident faces make better crops and embeddings."""
+        return (
+            self.face.area
+            * (0.25 + frontality(self.face.landmarks))
+            * min(max(self.face.score, 0.1), 2.0)
+        )
+
+
+@dataclass
+class Tracklet:
+    """One face followed through the samples of one shot."""
+
+    seen: list[SeenFace]
+    embeddings: list[np.ndarray] = field(default_factory=list)
+    absent: int = 0  # samples in a row without this face
+
+    @property
+    def last(self) -> SeenFace:
+        return self.seen[-1]
+
+    @property
+    def best(self) -> SeenFace:
+        return max(self.seen, key=lambda s: s.quality)
+
+    @property
+    def samples(self) -> set[int]:
+        return {s.index for s in self.seen}
+
+
+@dataclass
+class Person:
+    """One person of the video: the mean embedding, the best face and how often seen."""
+
+    embedding: np.ndarray
+    best: SeenFace
+    first_seen: float
+    seen: int
+
+
+def _continues(track: Tracklet, face: Face) -> float | None:
+    """How far ``face`` is from the tracklet's last face (in face widths), or None if it cannot
+    be the same face (too far or too different in size)."""
+    last = track.last.face
+    (ax, ay), (bx, by) = last.center, face.center
+    size = max(last.width, face.width)
+    ratio = max(last.width, face.width) / max(min(last.width, face.width), 1.0)
+    distance = float(np.hypot(ax - bx, ay - by)) / size
+    if ratio > 1.6 or distance > 0.8:
+        return None
+    return distance
+
+
+def _link(tracklets: list[Tracklet], open_ones: list[Tracklet], seen: list[SeenFace]) -> None:
+    """Add each face of one sample to the nearest open tracklet, or start a new one."""
+    pairs = []
+    for i, s in enumerate(seen):
+        for j, track in enumerate(open_ones):
+            d = _continues(track, s.face)
+            if d is not None:
+                pairs.append((d, i, j))
+    used_faces: set[int] = set()
+    used_tracks: set[int] = set()
+    for _, i, j in sorted(pairs):
+        if i in used_faces or j in used_tracks:
+            continue
+        used_faces.add(i)
+        used_tracks.add(j)
+        open_ones[j].seen.append(seen[i])
+    kept = []
+    for j, track in enumerate(open_ones):
+        if j in used_tracks:
+            track.absent = 0
+            kept.append(track)
+        else:
+            # Not seen in this sample (a turned face, or too small for a coarse sample): stays
+            # open for a sample or two.
+            track.absent += 1
+            if track.absent <= MAX_ABSENT:
+                kept.append(track)
+    for i, s in enumerate(seen):
+        if i not in used_faces:
+            track = Tracklet([s])
+            tracklets.append(track)
+            kept.append(track)
+    open_ones[:] = kept
+
+
+def _free_frames(track: Tracklet) -> None:
+    """Keep the frames of the faces that may give the crop or an embedding, free the rest."""
+    best = track.best
+    keep = {id(best)}
+    if len(track.seen) >= 4:
+        keep.add(id(max(track.seen, key=lambda s: abs(s.index - best.index))))
+    for s in track.seen:
+        if id(s) not in keep:
+            s.frame = None  # type: ignore[assignment]
+
+
+def _sample_indices(fps: float, frame_count: int | None) -> int:
+    """Frames between two samples."""
+    step = max(1, round(fps * SAMPLE_EVERY))
+    if frame_count:
+        step = max(step, int(np.ceil(frame_count / MAX_SAMPLES)))
+    return step
+
+
+def _embed(detector: Detector, track: Tracklet) -> None:
+    """Embeddings of the tracklet's best face and of one more face far from it in time."""
+    ordered = sorted(track.seen, key=lambda s: -s.quality)
+    chosen = [ordered[0]]
+    if len(track.seen) >= 4 and EMBEDDINGS_PER_TRACKLET > 1:
+        far = max(track.seen, key=lambda s: abs(s.index - ordered[0].index))
+        if far.frame is not None and far.face.width >= 0.6 * ordered[0].face.width:
+            chosen.append(far)
+    track.embeddings = [detector.embed(s.frame, s.face) for s in chosen]
+
+
+def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
+    """Average-linkage grouping of tracklets by embedding distance, closest first, never
+    merging two groups that share a sampled frame."""
+    groups = [[t] for t in tracklets]
+    frames = [set(t.samples) for t in tracklets]
+    vectors = [np.array(t.embeddings) for t in tracklets]
+
+    def distance(a: int, b: int) -> float:
+        diff = vectors[a][:, None, :] - vectors[b][None, :, :]
+        return float(np.linalg.norm(diff, axis=2).mean())
+
+    alive = list(range(len(groups)))
+    while True:
+        best: tuple[float, int, int] | None = None
+        for x in range(len(alive)):
+            for y in range(x + 1, len(alive)):
+                a, b = alive[x], alive[y]
+                if frames[a] & frames[b]:
+                    continue
+                d = distance(a, b)
+                if d < MATCH_DISTANCE and (best is None or d < best[0]):
+                    best = (d, a, b)
+        if best is None:
+            break
+        _, a, b = best
+        groups[a] += groups[b]
+        frames[a] |= frames[b]
+        vectors[a] = np.concatenate([vectors[a], vectors[b]])
+        alive.remove(b)
+    return [groups[i] for i in alive]
+
+
+def find_people(detector: Detector, path: Path) -> list[Person]:
+    """Every person of the video at ``path`` (see the module docstring), in order of first
+    appearance (left to right among those appearing together)."""
+    import cv2
+
+    tracklets: list[Tracklet] = []
+    open_ones: list[Tracklet] = []
+    with VideoReader(path) as reader:
+        fps = reader.fps
+        step = _sample_indices(fps, reader.estimated_frames())
+        scale = min(1.0, DETECT_SIDE / max(reader.width, reader.height))
+        previous_thumb: np.ndarray | None = None
+        next_sample = 0
+        samples = 0
+        shot_start: set[int] = {0}
+        for index, frame in enumerate(reader):
+            small = thumb(frame)
+            if previous_thumb is not None and is_cut(previous_thumb, small):
+                open_ones.clear()  # a new shot: nothing continues across a cut
+                next_sample = index
+                shot_start = {index + k for k in AFTER_CUT}
+            previous_thumb = small
+            if index < next_sample and index not in shot_start:
+                continue
+            if index >= next_sample:
+                next_sample = index + step
+            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+            fine = index in shot_start or samples % FINE_EVERY == 0
+            samples += 1
+            faces = detector.detect(
+                gray,
+                max_side=round(max(gray.shape) * scale),
+                upsample=1 if fine else 0,
+                min_score=CANDIDATE_SCORE,
+            )
+            before = list(open_ones)
+            # Landmarks were fitted on the grey frame; keep the colour frame for crops and
+            # embeddings.
+            seen = [SeenFace(f, index, index / fps, frame) for f in faces]
+            _link(tracklets, open_ones, seen)
+            for track in before:
+                if track not in open_ones:
+                    _free_frames(track)
+    for track in open_ones:
+        _free_frames(track)
+    real = []
+    for track in tracklets:
+        strongest = max(s.face.score for s in track.seen)
+        best = track.best
+        if strongest >= MIN_SCORE or detector.verify(best.frame, best.face):
+            real.append(track)
+    for track in real:
+        _embed(detector, track)
+    people = []
+    for group in _group(real):
+        seen = [s for t in group for s in t.seen]
+        best = max((s for s in seen if s.frame is not None), key=lambda s: s.quality)
+        embedding = np.mean([e for t in group for e in t.embeddings], axis=0)
+        people.append(Person(embedding, best, min(s.time for s in seen), len(seen)))
+    people.sort(key=lambda p: (round(p.first_seen, 3), p.best.face.center[0]))
+    return people
