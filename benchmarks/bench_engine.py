@@ -1,6 +1,6 @@
 """Speed of the sandbox's real face engine on this machine.
 
-Run: ``python benchmarks/bench_engine.py`` (needs ``pip install "mio-nb[sandbox]"``).
+Run: ``python benchmarks/bench_engine.py`` (needs the ``sandbox`` extra).
 Prints one row per measure with its target and PASS/MISS. Inputs come from ``mio_nb.samples``
 and the engine tests' material builders (public-domain portraits, nothing downloaded); each
 measure is the median of a few runs. Timings on a shared machine vary: rerun when in doubt.

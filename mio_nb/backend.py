@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from urllib.parse import urlsplit
 
 from .errors import MissingCredentialsError
+from .extras import ENGINE_PACKAGES, SANDBOX_INSTALL
 
 if TYPE_CHECKING:
     from .client import Client
@@ -24,18 +25,6 @@ log = logging.getLogger("mio_nb.backend")
 
 SANDBOX_NOTICE = "Sandbox: results are made locally; set MIOCREATE_TOKEN for the real API."
 
-#: The package (as pip names it, pinned as in pyproject's ``sandbox`` extra) that provides each
-#: module the sandbox's real engine imports.
-ENGINE_PACKAGES = {
-    "numpy": "numpy",
-    "cv2": "opencv-python-headless",
-    "dlib": "dlib-bin",
-    "_dlib_pybind11": "dlib-bin",
-    "face_recognition_models": "face-recognition-models==0.3.0",
-    "imageio_ffmpeg": "imageio-ffmpeg",
-}
-#: Installs the sandbox's engine from PyPI, whichever way mio-nb itself was installed.
-SANDBOX_INSTALL = "pip install " + " ".join(sorted(set(ENGINE_PACKAGES.values())))
 _TOKEN_HINT = "Set MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET)"
 NO_SANDBOX_NOTICE = (
     "No MioCreate credentials were found and the local sandbox is not installed. "

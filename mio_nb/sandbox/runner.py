@@ -80,7 +80,7 @@ class Sandbox:
     finishes the tasks left in flight. Without ``data_dir`` a temporary directory is used and
     removed at stop.
 
-    engine: "real" (face detection and swapping; needs ``pip install "mio-nb[sandbox]"``),
+    engine: "real" (face detection and swapping; needs the ``sandbox`` extra),
         "instant" (fast, Pillow only), or an engine object.
     faults: a :class:`Faults`, changeable later with :meth:`set_faults`.
     success_status: the status reported for finished tasks (3, or 0 as a real server did).

@@ -4,8 +4,8 @@ Two engines share one interface (:class:`Engine`):
 
 - ``"real"`` (:mod:`.real`): dlib's HOG face detector, 68-point landmarks and 128-d face
   embeddings, and a classic landmark-based swap (piecewise-affine warp, natural mouths, colour
-  and sharpness matching, feathered blending) for images and H.264 videos. Needs
-  ``pip install "mio-nb[sandbox]"``.
+  and sharpness matching, feathered blending) for images and H.264 videos. Needs the
+  packages of :data:`ENGINE_PACKAGES` (``pip install ".[sandbox]"`` in a clone of mio-nb).
 - ``"instant"`` (:mod:`.instant`): answers at once with a marked copy of the original; imports
   with Pillow only.
 
@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from mio_nb.extras import ENGINE_PACKAGES, SANDBOX_INSTALL
+
 if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
+    "ENGINE_PACKAGES",
     "INSTALL_HINT",
+    "SANDBOX_INSTALL",
     "Engine",
     "EngineError",
     "FacePart",
@@ -33,7 +37,7 @@ __all__ = [
     "load_engine",
 ]
 
-INSTALL_HINT = 'The sandbox engine needs extra packages: pip install "mio-nb[sandbox]"'
+INSTALL_HINT = f"The sandbox engine needs extra packages: {SANDBOX_INSTALL}"
 
 #: Progress callback: called with a share of the work done, 0.0 to 1.0.
 Progress = Callable[[float], None]
@@ -118,7 +122,9 @@ def load_engine(name: str = "real") -> Engine:
         try:
             from mio_nb.sandbox.engine.real import RealEngine
         except ImportError as exc:
-            raise ImportError(INSTALL_HINT) from exc
+            package = ENGINE_PACKAGES.get((exc.name or "").partition(".")[0])
+            missing = f" (missing: {package}, module {exc.name})" if package else ""
+            raise ImportError(INSTALL_HINT + missing, name=exc.name) from exc
         return RealEngine()
     if name == "instant":
         from mio_nb.sandbox.engine.instant import InstantEngine

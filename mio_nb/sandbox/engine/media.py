@@ -1,7 +1,7 @@
 """Media helpers for the sandbox: what a file is (probe), its cover, thumbnails, the mark.
 
 Images are read with Pillow. Videos are read with imageio-ffmpeg (``pip install
-"mio-nb[sandbox]"``), imported only when a video is handled, so this module imports with
+imageio-ffmpeg``), imported only when a video is handled, so this module imports with
 Pillow alone.
 """
 
@@ -79,7 +79,7 @@ def _ffmpeg():  # type: ignore[no-untyped-def]
         import imageio_ffmpeg
     except ImportError as exc:
         raise EngineError(
-            701, 'File error: reading videos needs imageio-ffmpeg: pip install "mio-nb[sandbox]"'
+            701, "File error: reading videos needs imageio-ffmpeg: pip install imageio-ffmpeg"
         ) from exc
     return imageio_ffmpeg
 

@@ -1,0 +1,20 @@
+"""What the ``sandbox`` extra installs, and the command that installs it, for error messages.
+
+Kept apart from the sandbox package so that naming a missing package imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ENGINE_PACKAGES", "SANDBOX_INSTALL"]
+
+#: The package (as pip names it) that provides each module the sandbox's real engine imports.
+ENGINE_PACKAGES = {
+    "numpy": "numpy",
+    "cv2": "opencv-python-headless",
+    "dlib": "dlib-bin",
+    "_dlib_pybind11": "dlib-bin",
+    "face_recognition_models": "face-recognition-models==0.3.0",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+}
+#: Installs the real engine's packages from PyPI, whichever way mio-nb itself was installed.
+SANDBOX_INSTALL = "pip install " + " ".join(sorted(set(ENGINE_PACKAGES.values())))
