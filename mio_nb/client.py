@@ -26,6 +26,7 @@ from . import protocol
 from .credentials import ENV_BASE_URL, Credentials
 from .errors import BadRequestError, MioError, ServerError
 from .journal import JOURNAL_NAME, Journal, JournalEntry
+from .locate import place_faces
 from .results import (
     Asset,
     Face,
@@ -484,6 +485,7 @@ class Client:
             result = save_faces(
                 self._transport, task.id, task.data, self.output_dir, source, original.get("path")
             )
+            result = place_faces(result)  # where each crop lies in the original (Face.box)
             files = [str(f.path) for f in result.faces]
         else:
             kind = "video" if produces == "video" else "image"
