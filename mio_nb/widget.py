@@ -17,6 +17,7 @@ background thread; the kernel keeps handling the widget's messages (Stop works) 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import logging
@@ -54,6 +55,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .formats import MAX_UPLOAD_BYTES, sniff_file
+from .locate import place_faces
 from .plotting import render_face, warm_up
 from .transfer import (
     MEDIA_CHUNK_BYTES,
@@ -73,11 +75,22 @@ _STATIC = Path(__file__).parent / "static"
 #: Longest side of the pictures sent to the browser (the result itself is sent whole).
 FACE_SIDE = 256
 NEW_FACE_SIDE = 256
-PREVIEW_SIDE = 1024
+PREVIEW_SIDE = 1600
+#: Video originals up to this size are sent to the browser for a preview.
+VIDEO_PREVIEW_BYTES = 200_000_000
 
 _STATUS_WORDS = {
     protocol.TaskStatus.WAITING: "waiting in the queue",
     protocol.TaskStatus.PROCESSING: "processing",
+}
+
+
+#: Where the error of each message from the browser is shown.
+_ERROR_PLACE = {
+    "detect": "original",
+    "remove_new_face": "new_faces",
+    "undo_remove": "new_faces",
+    "choose_new_face": "new_faces",
 }
 
 
@@ -203,14 +216,34 @@ def _webp(png_or_image: Any, side: int) -> bytes:
     return buf.getvalue()
 
 
+def _face_state(face: Any, media: str) -> dict[str, Any]:
+    """What the view needs of a detected face: its number, picture, and where it is on the
+    photo (``box`` [x, y, w, h] and ``kps`` [[x, y] * 5] in original pixels) when located."""
+    state: dict[str, Any] = {
+        "index": face.index + 1,
+        "media": media,
+        "width": face.width,
+        "height": face.height,
+    }
+    box = getattr(face, "box", None)
+    if box is not None:
+        state["box"] = [round(float(v), 1) for v in box]
+        kps = face.kps_in_original() or {}
+        state["kps"] = [[round(p["x"], 1), round(p["y"], 1)] for _, p in sorted(kps.items())]
+    return state
+
+
 def _image_size(path: Path) -> tuple[int, int] | None:
+    """The size of the image as shown (EXIF orientation applied), or None."""
     from PIL import Image
 
     try:
         with Image.open(path) as img:
-            return img.size
+            width, height = img.size
+            orientation = img.getexif().get(0x0112, 1)
     except Exception:
         return None
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 class _Worker:
@@ -267,6 +300,10 @@ class FaceSwapWidget(anywidget.AnyWidget):
     history = traitlets.List().tag(sync=True)
     shown = traitlets.Int(0).tag(sync=True)
     stopped = traitlets.Dict().tag(sync=True)
+    #: Where the error belongs: "original", "new_faces" or "swap" (shown next to that control).
+    error_at = traitlets.Unicode("").tag(sync=True)
+    #: The new face removed last, for its one undo: {"label", "name"} or {}.
+    removed = traitlets.Dict().tag(sync=True)
     max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
 
     #: Size of the binary parts media goes to the browser in.
@@ -292,6 +329,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self._worker.submit(warm_up)
         self._jobs: list[Future] = []
         self._job_start = time.monotonic()
+        self._submitted = time.monotonic()  # when the running task was submitted
         self._stop = threading.Event()
         self._media: dict[str, tuple[str, bytes | Path]] = {}
         self._wanted: set[str] = set()
@@ -301,6 +339,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self._main_asset: Any = None
         self._faceset: Any = None
         self._new: dict[str, dict[str, Any]] = {}  # label -> {path, name, asset}
+        self._removed: dict[str, Any] | None = None
         self._labels = itertools.count(0)
         self._results: dict[int, Any] = {}
         self._result_ids = itertools.count(1)
@@ -308,6 +347,23 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         if self._client is not None:
             self.status = "Choose an original (image or video) to start."
+
+    def __repr__(self) -> str:
+        """The widget in words (what a notebook without the widget's JavaScript shows)."""
+        parts = []
+        if self.main.get("name"):
+            parts.append(f"original={self.main['name']!r}")
+        if self.faces or self.main.get("name"):
+            parts.append(f"faces={len(self.faces)}")
+        if self.new_faces:
+            parts.append(f"new_faces={[n['label'] for n in self.new_faces]!r}")
+        if self.pair_list:
+            parts.append(f"pairs={self.pairs!r}")
+        if self.history:
+            parts.append(f"results={len(self.history)}")
+        if not parts and self.mode:
+            parts.append(f"mode={self.mode!r}")
+        return f"FaceSwapWidget({', '.join(parts)})"
 
     # ------------------------------------------------------------------ public API
 
@@ -345,15 +401,39 @@ class FaceSwapWidget(anywidget.AnyWidget):
         return labels
 
     def remove_face(self, label: str) -> None:
-        """Remove new face ``label`` and its pairs."""
+        """Remove new face ``label`` and its pairs (:meth:`undo_remove` brings them back)."""
         with self._lock:
             if label not in self._new:
                 raise KeyError(f"No new face {label!r}: the new faces are {sorted(self._new)}.")
-            del self._new[label]
-            self.new_faces = [n for n in self.new_faces if n["label"] != label]
-            self.pair_list = [p for p in self.pair_list if p[1] != label]
-            self._media.pop(f"new-{label}", None)
-            self._wanted.discard(f"new-{label}")
+            card = next(n for n in self.new_faces if n["label"] == label)
+            self._removed = {
+                "entry": self._new.pop(label),
+                "card": card,
+                "position": self.new_faces.index(card),
+                "pairs": [list(p) for p in self.pair_list if p[1] == label],
+            }
+            with self.hold_sync():
+                self.new_faces = [n for n in self.new_faces if n["label"] != label]
+                self.pair_list = [p for p in self.pair_list if p[1] != label]
+                self.removed = {"label": label, "name": card.get("name", "")}
+
+    def undo_remove(self) -> None:
+        """Bring back the new face removed last, with its pairs (faces paired since keep
+        their new pair)."""
+        with self._lock:
+            undo, self._removed = self._removed, None
+            if not undo:
+                raise ValueError("Nothing to undo.")
+            label = undo["card"]["label"]
+            self._new[label] = undo["entry"]
+            cards = list(self.new_faces)
+            cards.insert(min(undo["position"], len(cards)), undo["card"])
+            taken = {p[0] for p in self.pair_list}
+            restored = [p for p in undo["pairs"] if p[0] not in taken]
+            with self.hold_sync():
+                self.new_faces = cards
+                self.pair_list = sorted([*self.pair_list, *restored])
+                self.removed = {}
 
     def pair(self, face: int | Any, new_face: str | Path | bytes) -> None:
         """Put new face ``new_face`` (a label, or a file to add) in place of face ``face``.
@@ -400,6 +480,18 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 raise ValueError("No faces yet: load an original and wait for its faces.")
             if not self.pair_list:
                 raise ValueError("No pairs: pair a detected face with a new face first.")
+            cards = {n["label"]: n for n in self.new_faces}
+            for _face, label in self.pair_list:
+                card = cards.get(label, {})
+                if card.get("check") in ("none", "several"):
+                    self.error_at, self.error = (
+                        "swap",
+                        (
+                            f"New face {label} ({card.get('name')}): {card.get('note')} "
+                            "Pick a face on its card or pair another new face."
+                        ),
+                    )
+                    raise ValueError(self.error)
             job = {
                 "rev": self._rev,
                 "pairs": [list(p) for p in self.pair_list],
@@ -456,7 +548,9 @@ class FaceSwapWidget(anywidget.AnyWidget):
             handler(content, buffers)
         except Exception as e:  # a bad message must never break the widget
             log.exception("Widget message %r failed", kind)
-            self.error = explain(e)
+            with self.hold_sync():
+                self.error_at = _ERROR_PLACE.get(str(kind), "swap")
+                self.error = explain(e)
 
     def _handlers(self) -> dict[str, Callable[[dict, list], None]]:
         return {
@@ -470,6 +564,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
             "unpair": lambda c, b: self.unpair(int(c["face"])),
             "unpair_new": lambda c, b: self._unpair_new(str(c["new_face"])),
             "remove_new_face": lambda c, b: self.remove_face(str(c["new_face"])),
+            "undo_remove": lambda c, b: self.undo_remove(),
+            "choose_new_face": lambda c, b: self.choose_face(str(c["new_face"]), int(c["face"])),
             "swap": lambda c, b: self.swap(),
             "stop": lambda c, b: self.stop(),
             "resume": lambda c, b: self.resume(),
@@ -601,12 +697,16 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 check_head(path.name, f.read(64), role)
             return path
         except UploadError as e:
-            self.error = str(e)
+            with self.hold_sync():
+                self.error_at = "original" if role == "main" else "new_faces"
+                self.error = str(e)
             raise
 
     def _set_main(self, path: Path, name: str) -> Future:
         fmt = sniff_file(path)
         assert fmt is not None  # checked by _materialize / the receiver
+        # A video original plays in the widget (muted) unless it is too big to send twice.
+        preview_video = fmt.kind == "video" and path.stat().st_size <= VIDEO_PREVIEW_BYTES
         self._stop.set()  # a detection of the previous original is no longer wanted
         with self._lock:
             self._rev += 1
@@ -620,9 +720,11 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 "name": name,
                 "kind": fmt.kind,
                 "size": path.stat().st_size,
-                "media": f"main-{rev}" if fmt.kind == "image" else "",
+                "media": f"main-{rev}" if fmt.kind == "image" or preview_video else "",
             }
             size = _image_size(path) if fmt.kind == "image" else None
+            if preview_video:
+                info["mime"] = fmt.mime
             if size:
                 info["width"], info["height"] = size
             with self.hold_sync():
@@ -634,6 +736,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
                     self.stopped = {}
         if fmt.kind == "image":
             self._publish(f"main-{rev}", "image/webp", _webp(path, PREVIEW_SIDE))
+        elif preview_video:
+            self._publish(f"main-{rev}", fmt.mime, path)
         return self._submit(lambda: self._detect_job(rev, path, name))
 
     def _redetect(self) -> None:
@@ -649,11 +753,81 @@ class FaceSwapWidget(anywidget.AnyWidget):
             self._new[label] = {"path": path, "name": name, "asset": None}
             key = f"new-{label}"
         self._publish(key, "image/webp", _webp(path, NEW_FACE_SIDE))
+        card = {
+            "label": label,
+            "name": name,
+            "media": key,
+            "check": "checking",
+            "note": f"Looking for the face in {name}…",
+            "choices": [],
+        }
         with self._lock:
-            self.new_faces = [*self.new_faces, {"label": label, "name": name, "media": key}]
-            self.error = ""
+            self.new_faces = [*self.new_faces, card]
+            if self.error_at == "new_faces":
+                self.error = ""
             self._auto_pair()
+        self._worker.submit(lambda: self._check_new_face(label))
         return label
+
+    def _update_card(self, label: str, **fields: Any) -> None:
+        with self._lock:
+            self.new_faces = [{**n, **fields} if n["label"] == label else n for n in self.new_faces]
+
+    def _check_new_face(self, label: str) -> None:
+        """Find the faces of new face ``label`` at once, so the card says if it has none or
+        several (then the user picks one), not Swap later."""
+        with self._lock:
+            entry = self._new.get(label)
+        if entry is None or self._client is None:
+            return
+        name = entry["name"]
+        try:
+            faces = self._client.detect_faces(self._new_face_asset(label), progress=False)
+        except NoFaceError:
+            self._update_card(label, check="none", note=f"No face found in {name}.")
+            return
+        except Exception as e:  # the card says what went wrong; Swap stays possible
+            log.debug("Checking new face %s failed", label, exc_info=True)
+            self._update_card(label, check="error", note=explain(e, during="swap"))
+            return
+        with self._lock:
+            if label not in self._new:
+                return
+            self._new[label]["faceset"] = faces
+        if len(faces) == 1:
+            face = faces[0]
+            key = f"new-{label}-face"
+            self._publish(key, "image/webp", _webp(face.image(), NEW_FACE_SIDE))
+            self._update_card(label, check="ok", note="", media=key)
+            return
+        choices = []
+        for face in faces:
+            key = f"new-{label}-choice-{face.index + 1}"
+            drawn = render_face(face.image(), {}, face.index + 1, max_side=FACE_SIDE)
+            self._publish(key, "image/webp", _webp(drawn, FACE_SIDE))
+            choices.append({"index": face.index + 1, "media": key})
+        self._update_card(
+            label,
+            check="several",
+            note=f"{len(faces)} faces in {name}: click the one to use.",
+            choices=choices,
+        )
+
+    def choose_face(self, label: str, number: int) -> None:
+        """Use face ``number`` (1, 2, ... as shown on the card) of new face ``label``: its crop
+        is what is sent as the new face."""
+        with self._lock:
+            entry = self._new.get(label)
+            faces = entry.get("faceset") if entry else None
+            if faces is None or not 1 <= number <= len(faces):
+                raise ValueError(f"New face {label} has no face {number} to choose.")
+            face = faces[number - 1]
+            entry["path"], entry["asset"] = Path(face.path), None
+            key = f"new-{label}-face-{number}"
+        self._publish(key, "image/webp", _webp(face.image(), NEW_FACE_SIDE))
+        self._update_card(
+            label, check="ok", note=f"Face {number} of {entry['name']}.", media=key, choices=[]
+        )
 
     def _auto_pair(self) -> None:
         """One detected face and one new face: pair them (the obvious choice)."""
@@ -714,17 +888,25 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 raise _Stopped(task.id)
 
     def _fail(self, error: BaseException, what: str, task_id: int | None) -> None:
+        stopped = {
+            "what": what,
+            "task_id": task_id,
+            # Seconds since the task was submitted, as of now (Resume counts on from there).
+            "since_submitted": round(time.monotonic() - self._submitted, 2),
+        }
         if isinstance(error, _Stopped):
             with self.hold_sync():
-                self.stopped = {"what": what, "task_id": task_id}
+                self.stopped = stopped
                 self.status = (
-                    f"Stopped waiting for task {task_id}; it keeps running on the server. "
-                    "Press Resume to wait for it again."
+                    f"Stopped waiting for task {task_id}. The API cannot cancel it: it keeps "
+                    "running on the server and may be charged. Press Resume to wait for its "
+                    "result again."
                 )
             return
         with self.hold_sync():
             if isinstance(error, TaskTimeoutError) and task_id is not None:
-                self.stopped = {"what": what, "task_id": task_id}
+                self.stopped = stopped
+            self.error_at = "original" if what == "detect" else "swap"
             self.error = explain(error, during=what)
             self.status = ""
 
@@ -736,7 +918,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
             if rev != self._rev:
                 return None
             task = self._client.submit_detect_faces(asset)
-            task_id = task.id
+            task_id, self._submitted = task.id, time.monotonic()
             with self._lock:
                 self._main_asset = asset
             faceset = self._follow(
@@ -751,20 +933,16 @@ class FaceSwapWidget(anywidget.AnyWidget):
             raise
 
     def _show_faces(self, rev: int, faceset: Any, asset: Any) -> Any:
+        main_path = self._main_path
+        if self.main.get("kind") == "image" and main_path and all(f.box is None for f in faceset):
+            # Uploaded from here, the faces' original is known locally: place them on it.
+            faceset = place_faces(dataclasses.replace(faceset, source_path=str(main_path)))
         with self._lock:
             if rev != self._rev:
                 return None
             self._faceset = faceset
             self._main_asset = asset
-            faces = [
-                {
-                    "index": face.index + 1,
-                    "media": f"face-{rev}-{face.index + 1}",
-                    "width": face.width,
-                    "height": face.height,
-                }
-                for face in faceset.faces
-            ]
+            faces = [_face_state(face, f"face-{rev}-{face.index + 1}") for face in faceset.faces]
             with self.hold_sync():
                 self.faces = faces
                 self.stopped = {}
@@ -812,7 +990,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 task = self._client.submit_face_swap(
                     main_asset, mapping, faceset=faceset, hd=job["hd"]
                 )
-            task_id = task.id
+            task_id, self._submitted = task.id, time.monotonic()
             result = self._follow(task, "swap", lambda word: f"Swapping: task {task.id} {word}…")
             return self._show_result(result, job)
         except Exception as e:
@@ -823,6 +1001,10 @@ class FaceSwapWidget(anywidget.AnyWidget):
 
     def _resume_job(self, stopped: dict) -> Any:
         what, task_id = stopped["what"], int(stopped["task_id"])
+        # The clock shows the time since the task was submitted, not since Resume.
+        self._job_start = self._submitted = time.monotonic() - float(
+            stopped.get("since_submitted") or 0.0
+        )
         try:
             self.error = ""
             self.stopped = {}
