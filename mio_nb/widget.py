@@ -624,6 +624,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
     def _current_keys(self) -> list[str]:
         keys = [self.main.get("media")] if self.main.get("media") else []
         keys += [f["media"] for f in self.faces] + [n["media"] for n in self.new_faces]
+        keys += [c["media"] for n in self.new_faces for c in n.get("choices", [])]
         entry = self._shown_entry()
         if entry:
             keys.append(entry["media"])
