@@ -3,9 +3,9 @@
 // ~1 MB on Colab), so files go up in UPLOAD_CHUNK_BYTES pieces with a window of unacknowledged
 // chunks, and media comes down as numbered parts reassembled here.
 
-export const UPLOAD_CHUNK_BYTES = 256 * 1024;
+export const UPLOAD_CHUNK_BYTES = 512 * 1024;
 /** Chunks in flight before the kernel must acknowledge: bounds memory on both sides. */
-export const UPLOAD_WINDOW = 8;
+export const UPLOAD_WINDOW = 16;
 
 /** [{offset, length}, ...] covering `size` bytes in pieces of at most `chunkSize`. */
 export function planChunks(size, chunkSize = UPLOAD_CHUNK_BYTES) {

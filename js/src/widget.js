@@ -356,7 +356,7 @@ class View {
         listen: (handler) => this.listen(handler),
         onProgress: (sent, total) => {
           this.upload = { name: file.name, sent, total, role };
-          this.updateStatus();
+          this.progressSoon();
         },
       });
     } catch (err) {
@@ -365,6 +365,16 @@ class View {
       this.upload = null;
       this.update();
     }
+  }
+
+  /** Redraw the upload's progress at most 5 times a second: every redraw lays out the whole
+   * notebook page, which costs the browser more than the bytes themselves. */
+  progressSoon() {
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = null;
+      if (this.upload) this.updateStatus();
+    }, 200);
   }
 
   onClickPair(target) {
