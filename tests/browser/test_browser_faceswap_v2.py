@@ -151,8 +151,19 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
         swap_hover_contrast = contrast(swap)
     finally:
         set_theme(lab, LIGHT)
+    # The same in the light theme.
+    light = [contrast(swap_error), contrast(faceswap.button("Swap"))]
+    faceswap.button("Swap").hover()
+    lab.page.wait_for_timeout(200)
+    light.append(contrast(faceswap.button("Swap")))
+    (lab.artifacts / "widget-v2-contrast.txt").write_text(
+        f"dark: error {error_contrast:.2f}, Swap {swap_contrast:.2f}, Swap hover "
+        f"{swap_hover_contrast:.2f}\nlight: error {light[0]:.2f}, Swap {light[1]:.2f}, "
+        f"Swap hover {light[2]:.2f}\n"
+    )
     assert error_contrast >= 4.5, error_contrast
     assert swap_contrast >= 4.5 and swap_hover_contrast >= 4.5, (swap_contrast, swap_hover_contrast)
+    assert min(light) >= 4.5, light
 
     # Removing a card asks nothing and can be undone once.
     faceswap.button("Remove new face C").click()
@@ -213,6 +224,24 @@ def test_the_sandbox_banner_reads_in_the_dark(lab, faceswap) -> None:
         set_theme(lab, LIGHT)
     assert dark >= 4.5 and contrast(banner) >= 4.5, dark
     assert disabled >= 4.5 and contrast(faceswap.button("Swap")) >= 4.5, disabled
+
+    # No invisible tab stops: everything Tab reaches in the widget is on screen and sized.
+    faceswap.button("Choose original").focus()
+    seen = []
+    for _ in range(12):
+        focused = lab.page.evaluate(
+            """() => { const el = document.activeElement;
+                       const inside = !!el.closest('.mio-fsw');
+                       const r = el.getBoundingClientRect();
+                       return {inside, name: el.getAttribute('aria-label') || el.textContent,
+                               w: r.width, h: r.height}; }"""
+        )
+        if not focused["inside"]:
+            break
+        seen.append(focused["name"])
+        assert focused["w"] >= 8 and focused["h"] >= 8, focused
+        lab.page.keyboard.press("Tab")
+    assert seen[:2] == ["Choose original", "Add new face"], seen
 
 
 def test_video_original_preview_and_side_by_side_result(lab, faceswap) -> None:

@@ -115,3 +115,39 @@ def test_detect_faces_places_every_face_of_a_group_photo(client):
         assert kps is not None
         x, y, w, h = face.box
         assert all(x <= p["x"] <= x + w and y <= p["y"] <= y + h for p in kps.values())
+
+
+def test_faces_plotted_on_the_photo_have_their_box_where_the_face_is():
+    """plot_faces_on_photo (``faces.plot(on=original)``): each located face's box is drawn
+    around it on the photo; a face that was not located is listed, not drawn."""
+    import io as _io
+
+    import numpy as np
+
+    from mio_nb.plotting import figure_png, plot_faces_on_photo
+
+    picture, placed = group_picture(3, size=(1200, 500), side=256, columns=3)
+    faces = []
+    for i, layout in enumerate(placed):
+        crop, _cut = service_crop(picture, layout)
+        where = locate(picture, [crop])[0]
+        assert where is not None
+        faces.append(
+            Face(
+                i, f"k{i}", "", width=crop.width, height=crop.height,
+                kps={"1": {"x": 40, "y": 50}}, box=where.box if i < 2 else None,
+            )
+        )  # fmt: skip
+    fig = plot_faces_on_photo(faces, picture)
+    png = Image.open(_io.BytesIO(figure_png(fig))).convert("RGB")
+    pixels = np.asarray(png).astype(int)
+    ax = fig.axes[0]
+    yellow = np.array([255, 204, 0])
+    for face in faces[:2]:
+        x, y, _w, h = face.box
+        # The middle of the box's left edge, in the PNG's pixels.
+        px, py = ax.transData.transform((x, y + h / 2))
+        px, py = round(px), round(png.height - py)
+        patch = pixels[py - 3 : py + 4, px - 3 : px + 4].reshape(-1, 3)
+        assert (np.abs(patch - yellow).sum(axis=1) < 90).any(), (face.index, px, py)
+    assert any("face 3" in t.get_text() for t in fig.texts)
