@@ -102,6 +102,15 @@ def _thumbnail(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(img.resize(size, Image.Resampling.BOX), dtype=np.float32)
 
 
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
 def _fast_len(n: int) -> int:
     """The smallest length >= n whose factors are 2 and 3 only (fast FFTs)."""
     best = 1 << max(0, math.ceil(math.log2(max(n, 1))))
@@ -265,9 +274,16 @@ class Locator:
 
     # -- matching ------------------------------------------------------------------------------
 
-    def find(self, crop: Source, *, min_confidence: float = MIN_CONFIDENCE) -> Location | None:
+    def find(
+        self,
+        crop: Source,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        taken: Sequence[tuple[float, float, float, float]] = (),
+    ) -> Location | None:
         """Where ``crop`` lies in the original, or None if it cannot be located with at least
-        ``min_confidence``."""
+        ``min_confidence``. Places overlapping a box of ``taken`` (other faces' crops) are not
+        considered: two crops never share a place, even when the photo repeats a picture."""
         crop_rgb = _rgb(crop)
         cw, ch = crop_rgb.size
         if min(cw, ch) < 8 or min(self.width, self.height) < 8:
@@ -276,6 +292,16 @@ class Locator:
         best: Location | None = None
         settled: list[_Candidate] = []
         peaks: list[_Candidate] = []
+
+        def consider(location: Location | None) -> bool:
+            """Keep ``location`` if it is the best free one so far; True when it is sure."""
+            nonlocal best
+            if location is None or any(_overlap(location.box, box) > 0.3 for box in taken):
+                return False
+            if best is None or location.confidence > best.confidence:
+                best = location
+            return best.confidence >= SURE
+
         # Scales nearest to "not resized" first: a sure match there ends the search early.
         for scale in self._scales(cw, ch):
             found = self._coarse(crop_gray, scale)
@@ -283,10 +309,7 @@ class Locator:
             for cand in found:
                 if cand.score < EARLY_PEAK:
                     break
-                location = self._settle(crop_rgb, crop_gray, cand, settled)
-                if location is not None and (best is None or location.confidence > best.confidence):
-                    best = location
-                if best is not None and best.confidence >= SURE:
+                if consider(self._settle(crop_rgb, crop_gray, cand, settled)):
                     return best
         peaks.sort(key=lambda c: -c.score)
         tried = 0
@@ -297,9 +320,7 @@ class Locator:
             if location is None:
                 continue
             tried += 1
-            if best is None or location.confidence > best.confidence:
-                best = location
-            if best.confidence >= SURE:
+            if consider(location):
                 break
         if best is None or best.confidence < min_confidence:
             return None
@@ -585,7 +606,11 @@ def locate(
     """Where each crop lies in ``original`` (a path, PIL image or RGB array): a
     :class:`Location` per crop, or None for a crop that cannot be located with confidence."""
     locator = Locator(original)
-    return [locator.find(crop, min_confidence=min_confidence) for crop in crops]
+    found: list[Location | None] = []
+    for crop in crops:
+        taken = [where.box for where in found if where is not None]
+        found.append(locator.find(crop, min_confidence=min_confidence, taken=taken))
+    return found
 
 
 def place_faces(faces: FaceSet) -> FaceSet:
@@ -602,7 +627,10 @@ def place_faces(faces: FaceSet) -> FaceSet:
     except (OSError, ValueError, Image.DecompressionBombError):
         return faces  # not an image we can read: the faces stay in the gallery only
     placed = []
+    taken: list[tuple[float, float, float, float]] = []
     for face in faces:
-        where = locator.find(face.path)
+        where = locator.find(face.path, taken=taken)
+        if where is not None:
+            taken.append(where.box)
         placed.append(face if where is None else replace(face, box=where.box))
     return replace(faces, faces=tuple(placed))

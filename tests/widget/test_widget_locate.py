@@ -151,3 +151,14 @@ def test_faces_plotted_on_the_photo_have_their_box_where_the_face_is():
         patch = pixels[py - 3 : py + 4, px - 3 : px + 4].reshape(-1, 3)
         assert (np.abs(patch - yellow).sum(axis=1) < 90).any(), (face.index, px, py)
     assert any("face 3" in t.get_text() for t in fig.texts)
+
+
+def test_two_crops_never_share_a_place_when_the_photo_repeats_a_picture():
+    """A photo with the same tile twice: both crops are found, each in its own place."""
+    picture, placed = group_picture(2)
+    tile = picture.crop((placed[0].x, placed[0].y, placed[0].x + 256, placed[0].y + 256))
+    picture.paste(tile, (placed[1].x, placed[1].y))  # the second face is now the first's twin
+    cuts = [service_crop(picture, face) for face in placed]
+    found = locate(picture, [crop for crop, _ in cuts])
+    assert all(where is not None for where in found)
+    assert sorted(round(where.box[0]) for where in found) == sorted(cut[0] for _, cut in cuts)
