@@ -283,18 +283,10 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 raise ValueError("No faces yet: load an original and wait for its faces.")
             if not self.pair_list:
                 raise ValueError("No pairs: pair a detected face with a new face first.")
-            cards = {n["label"]: n for n in self.new_faces}
-            for _face, label in self.pair_list:
-                card = cards.get(label, {})
-                if card.get("check") in ("none", "several"):
-                    self.error_at, self.error = (
-                        "swap",
-                        (
-                            f"New face {label} ({card.get('name')}): {card.get('note')} "
-                            "Pick a face on its card or pair another new face."
-                        ),
-                    )
-                    raise ValueError(self.error)
+            problem = self._unusable_new_face()
+            if problem:
+                self.error_at, self.error = "swap", problem
+                raise ValueError(problem)
             job = {
                 "rev": self._rev,
                 "pairs": [list(p) for p in self.pair_list],
@@ -304,6 +296,18 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 "kind": self.main.get("kind"),
             }
         return self._submit(lambda: self._swap_job(job))
+
+    def _unusable_new_face(self) -> str:
+        """Why a paired new face cannot be sent (no face in it, or several and none picked)."""
+        cards = {n["label"]: n for n in self.new_faces}
+        for face, label in self.pair_list:
+            card = cards.get(label, {})
+            what = f"New face {label} ({card.get('name')}): {card.get('note')}"
+            if card.get("check") == "several":
+                return f"{what} Pick a face on its card."
+            if card.get("check") == "none":
+                return f"{what} Pair face {face} with another new face."
+        return ""
 
     def stop(self) -> None:
         """Stop waiting for the running task; it keeps running on the server (see resume)."""
