@@ -66,12 +66,15 @@ class Session:
         self.stop_event = threading.Event()
         self.started = time.monotonic()
         self.submitted = time.monotonic()
+        self._closed = False
 
     def submit(self, job: Callable[[], Any], *, after: Callable[[], None] | None = None) -> Future:
         """Run ``job`` after the jobs before it (Stop cleared, the clock restarted); ``after``
         runs when it ends, whatever happened."""
 
         def run() -> Any:
+            if self._closed:
+                return None  # queued before the widget was closed: nothing to do now
             self.stop_event.clear()
             self.started = time.monotonic()
             try:
@@ -80,14 +83,16 @@ class Session:
                 if after is not None:
                     after()
 
-        future = self._worker.submit(run)
-        with self._lock:
-            self._jobs = [j for j in self._jobs if not j.done()] + [future]
-        return future
+        return self._track(self._worker.submit(run))
 
     def background(self, job: Callable[[], Any]) -> Future:
         """Run ``job`` in turn, without touching the clock or Stop (e.g. checking a new face)."""
-        return self._worker.submit(job)
+        return self._track(self._worker.submit(lambda: None if self._closed else job()))
+
+    def _track(self, future: Future) -> Future:
+        with self._lock:
+            self._jobs = [j for j in self._jobs if not j.done()] + [future]
+        return future
 
     def mark_submitted(self, since: float = 0.0) -> None:
         """The task was submitted ``since`` seconds ago (0: now)."""
@@ -140,7 +145,8 @@ class Session:
                 raise Stopped(task.id)
 
     def wait(self, timeout: float | None = None) -> Any:
-        """Block until the jobs submitted so far are done; the last one's value (or raise)."""
+        """Block until the jobs submitted so far (checks included) are done; the last one's
+        value (or raise)."""
         with self._lock:
             jobs = list(self._jobs)
         value = None
@@ -149,5 +155,7 @@ class Session:
         return value
 
     def close(self) -> None:
+        """Stop waiting; jobs still queued are skipped."""
+        self._closed = True
         self.stop_event.set()
         self._worker.shutdown()
