@@ -181,7 +181,7 @@ def main() -> int:
             # 3. A 50 MB video to the browser.
             kernel.run(
                 "import pathlib\n"
-                f"w._publish('bench-video', 'video/mp4', pathlib.Path({str(big)!r}))"
+                f"w._media.publish('bench-video', 'video/mp4', pathlib.Path({str(big)!r}))"
             )
             start = time.perf_counter()
             kernel.send({"type": "want", "keys": ["bench-video"]})

@@ -230,3 +230,61 @@ def plot_faces(faces: Iterable[Face], *, columns: int | None = None, size: float
     if not faces:
         fig.text(0.5, 0.5, "no faces", ha="center", va="center")
     return fig
+
+
+def plot_faces_on_photo(
+    faces: Iterable[Face], original: Any, *, width: float = 8.0, max_side: int = 1600
+) -> Figure:
+    """The original photo with every located face outlined by a numbered box and its five
+    keypoints where they are (``faces.plot(on=original)``). Faces whose crop could not be found
+    in the photo (``face.box`` None) are listed under it, not drawn: nothing is guessed.
+
+    ``original``: path, PIL image or bytes of the image the faces were detected in; it is shown
+    downscaled to ``max_side`` pixels (boxes are drawn in its own pixels)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+    from PIL import Image
+
+    img = _image(original)
+    w, h = img.size
+    scale = min(1.0, max_side / max(w, h))
+    shown = img.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
+    faces = list(faces)
+    fig = Figure(figsize=(width, width * h / w + 0.3), dpi=100, layout="constrained")
+    _canvas(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(shown, extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="antialiased")
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_axis_off()
+    missing = []
+    for face in faces:
+        if face.box is None:
+            missing.append(face.index + 1)
+            continue
+        x, y, bw, bh = face.box
+        ax.add_patch(
+            Rectangle((x - 0.5, y - 0.5), bw, bh, fill=False, edgecolor="#ffcc00", linewidth=2.0)
+        )
+        ax.add_patch(
+            Rectangle((x - 0.5, y - 0.5), bw, bh, fill=False, edgecolor="#222222", linewidth=0.6)
+        )
+        points = keypoints(face.kps_in_original() or {})
+        if points:
+            xs, ys = zip(*points, strict=True)
+            ax.scatter(
+                xs, ys, s=28, c=list(KP_COLORS[: len(points)]), edgecolors="white",
+                linewidths=0.8, zorder=3,
+            )  # fmt: skip
+        ax.text(
+            x, y, str(face.index + 1), ha="left", va="bottom", fontsize=12, fontweight="bold",
+            color="white", zorder=4,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "#222222", "alpha": 0.85, "lw": 0},
+        )  # fmt: skip
+    if missing:
+        names = ", ".join(str(n) for n in missing)
+        fig.text(
+            0.01, 0.0, f"Not found on the photo (see the crops): face {names}",
+            ha="left", va="bottom", fontsize=9,
+        )  # fmt: skip
+    return fig

@@ -80,7 +80,9 @@ class Face:
     ``index`` is its position in the FaceSet (``faces[index]``); ``key`` identifies the crop on
     the server (the API's ``avatar_part_key``); ``kps`` maps "1".."5" (left eye, right eye, nose
     tip, left and right mouth corner, as seen in the image) to ``{"x", "y"}`` in crop pixels;
-    ``path`` is the crop saved locally.
+    ``path`` is the crop saved locally. ``box`` is where the crop lies in the original image,
+    ``(x, y, width, height)`` in original pixels, found by matching the crop against the original
+    (:mod:`mio_nb.locate`); None when it could not be located with confidence (or for videos).
     """
 
     index: int
@@ -92,6 +94,7 @@ class Face:
     size: int | None = field(default=None, compare=False)
     task_id: int | None = None
     path: Path | None = field(default=None, compare=False)
+    box: tuple[float, float, float, float] | None = field(default=None, compare=False)
 
     @classmethod
     def from_api(cls, index: int, raw: Mapping[str, Any], task_id: int | None) -> Face:
@@ -110,6 +113,21 @@ class Face:
     def points(self) -> list[tuple[int, int]]:
         """The keypoints as ``[(x, y), ...]`` in the order 1..5."""
         return [(p["x"], p["y"]) for _, p in sorted(self.kps.items())]
+
+    def kps_in_original(self) -> dict[str, dict[str, float]] | None:
+        """The keypoints in original-image pixels (``{"1": {"x", "y"}, ...}``, floats), or None
+        when the face's ``box`` is not known."""
+        if self.box is None:
+            return None
+        width, height = self.width, self.height
+        if not width or not height:
+            width, height = self.image().size
+        x, y, w, h = self.box
+        sx, sy = w / width, h / height
+        return {
+            name: {"x": x + (p["x"] + 0.5) * sx - 0.5, "y": y + (p["y"] + 0.5) * sy - 0.5}
+            for name, p in self.kps.items()
+        }
 
     def image(self) -> Image.Image:
         """The face crop as a PIL image (from the saved file)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .errors import FileError
+from .locate import place_faces
 from .results import Asset, Face, FaceSet, ImageResult, Kind, VideoResult, _int
 
 if TYPE_CHECKING:
@@ -148,7 +149,10 @@ class Saver:
                 faces = list(pool.map(fetch, faces))
         else:
             faces = [fetch(f) for f in faces]
-        return FaceSet(task_id=task_id, faces=tuple(faces), source=source, source_path=source_path)
+        faceset = FaceSet(
+            task_id=task_id, faces=tuple(faces), source=source, source_path=source_path
+        )
+        return place_faces(faceset)  # where each crop lies in the original (Face.box)
 
     def _fetch(
         self, url: str, key: str | None, dest: Path, size: int | None, reuse: Collection[str]

@@ -18,7 +18,8 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -252,3 +253,47 @@ def send_media(
             piece = view[part * chunk_bytes : (part + 1) * chunk_bytes]
             send({**header, "part": part, "size": size}, [piece])
     return size
+
+
+class MediaServer:
+    """Media the widget offers the browser, by key: sent when a view asks for it (``serve``),
+    or as soon as it is published if a view asked for it before it existed.
+
+    ``send(content, buffers)`` is the widget's ``send``; pictures are kept as bytes, videos and
+    results as paths (read piece by piece when sent)."""
+
+    def __init__(self, send: SendFn, chunk_bytes: int = MEDIA_CHUNK_BYTES) -> None:
+        self._send = send
+        self.chunk_bytes = chunk_bytes
+        self._media: dict[str, tuple[str, bytes | Path]] = {}
+        self._wanted: set[str] = set()
+        self._transfers = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def serve(self, keys: Iterable[str]) -> None:
+        """Send the media asked for; remember keys not made yet and send them when they are."""
+        for key in keys:
+            with self._lock:
+                item = self._media.get(key)
+                if item is None:
+                    self._wanted.add(key)
+                    continue
+            self._deliver(key, *item)
+
+    def publish(self, key: str, mime: str, data: bytes | Path) -> None:
+        with self._lock:
+            self._media[key] = (mime, data)
+            wanted = key in self._wanted
+            self._wanted.discard(key)
+        if wanted:
+            self._deliver(key, mime, data)
+
+    def forget(self, prefix: str) -> None:
+        """Drop every key starting with ``prefix`` (e.g. the previous original's faces)."""
+        with self._lock:
+            for key in [k for k in self._media if k.startswith(prefix)]:
+                del self._media[key]
+            self._wanted = {k for k in self._wanted if not k.startswith(prefix)}
+
+    def _deliver(self, key: str, mime: str, data: bytes | Path) -> None:
+        send_media(self._send, key, mime, data, next(self._transfers), self.chunk_bytes)

@@ -3,9 +3,12 @@
 // ~1 MB on Colab), so files go up in UPLOAD_CHUNK_BYTES pieces with a window of unacknowledged
 // chunks, and media comes down as numbered parts reassembled here.
 
-export const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/** As big as Colab allows (its websocket frames stay under 1,000,000 bytes: a chunk's frame is
+ * ~983,500 with its header, see tests/browser/test_browser_colab.py): fewer messages per MB is
+ * what makes uploads fast, each message costs the page and the kernel more than its bytes. */
+export const UPLOAD_CHUNK_BYTES = 960 * 1024;
 /** Chunks in flight before the kernel must acknowledge: bounds memory on both sides. */
-export const UPLOAD_WINDOW = 8;
+export const UPLOAD_WINDOW = 16;
 
 /** [{offset, length}, ...] covering `size` bytes in pieces of at most `chunkSize`. */
 export function planChunks(size, chunkSize = UPLOAD_CHUNK_BYTES) {

@@ -34,16 +34,14 @@ export function pairMap(pairs) {
 }
 
 /**
- * A click on a detected face ({kind: "face", index}) or a new face ({kind: "new", label}).
- * Either order works (face then new face, or new face then face); clicking either side of an
- * existing pair undoes it. Returns {selection, message} where message is null or what to send.
+ * A click on a detected face ({kind: "face", index}, its card or its box on the photo) or a new
+ * face ({kind: "new", label}). Either order works (face then new face, or new face then face);
+ * the pair made REPLACES any earlier pair of that face, in one action. A click never undoes a
+ * pair: that is explicit (the x on a pair, or Delete on it; see undoKey). Returns
+ * {selection, message} where message is null or what to send to the kernel.
  */
 export function click(selection, pairs, target) {
-  const byFace = pairMap(pairs);
   if (target.kind === "face") {
-    if (byFace.has(target.index)) {
-      return { selection: null, message: { type: "unpair", face: target.index } };
-    }
     if (selection && selection.kind === "new") {
       return {
         selection: null,
@@ -61,13 +59,23 @@ export function click(selection, pairs, target) {
       message: { type: "pair", face: selection.index, new_face: target.label },
     };
   }
-  if (pairs.some(([, label]) => label === target.label)) {
-    return { selection: null, message: { type: "unpair_new", new_face: target.label } };
-  }
   if (selection && selection.kind === "new" && selection.label === target.label) {
     return { selection: null, message: null };
   }
   return { selection: { kind: "new", label: target.label }, message: null };
+}
+
+/**
+ * Delete or Backspace on a focused face (card or box) or new face: the message that undoes its
+ * pair(s), or null when it has none.
+ */
+export function undoKey(pairs, target) {
+  if (target.kind === "face") {
+    return pairs.some(([face]) => face === target.index) ? { type: "unpair", face: target.index } : null;
+  }
+  return pairs.some(([, label]) => label === target.label)
+    ? { type: "unpair_new", new_face: target.label }
+    : null;
 }
 
 /** Drop a selection that no longer points at something shown (new original, face removed). */
@@ -111,10 +119,12 @@ export function hint(selection, faces, newFaces, pairs) {
   if (selection && selection.kind === "new") {
     return `New face ${selection.label} selected: now click the detected face it replaces.`;
   }
-  if (pairs.length === 0) return "Click a detected face, then the new face to put there.";
+  if (pairs.length === 0) {
+    return "Click a face (on the photo or its card), then the new face to put there.";
+  }
   const left = faces.length - pairs.length;
   const rest = left === 1 ? " 1 unpaired face stays as it is." : left > 1 ? ` ${left} unpaired faces stay as they are.` : "";
-  return `Pairs: ${describePairs(pairs)}.${rest} Click a pair to undo it.`;
+  return `Pairs: ${describePairs(pairs)}.${rest} Click a face then a new face to change its pair; × (or Delete) undoes one.`;
 }
 
 /** Swap is possible with at least one pair, a client, and nothing running. */

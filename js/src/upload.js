@@ -6,6 +6,9 @@
 import { checkFile, HEAD_BYTES } from "./formats.js";
 import { UploadFlow, UPLOAD_CHUNK_BYTES, UPLOAD_WINDOW } from "./chunks.js";
 
+/** Bytes read from the file at once (then sent in chunks). */
+export const READ_AHEAD = 4 * 1024 * 1024;
+
 let counter = 0;
 
 function newUploadId() {
@@ -72,6 +75,19 @@ export function uploadFile({
       }, resendMs);
     };
 
+    // The file is read READ_AHEAD bytes at a time (each read is a round trip to the browser's
+    // own process, which costs more than the bytes) and cut into chunks from there.
+    let block = null;
+    const readChunk = async (chunk) => {
+      const end = chunk.offset + chunk.length;
+      if (!block || chunk.offset < block.offset || end > block.offset + block.data.byteLength) {
+        const upTo = Math.min(file.size, Math.max(end, chunk.offset + READ_AHEAD));
+        block = { offset: chunk.offset, data: await file.slice(chunk.offset, upTo).arrayBuffer() };
+      }
+      const start = chunk.offset - block.offset;
+      return block.data.slice(start, start + chunk.length);
+    };
+
     // One pump at a time, so chunks go out in order; an ack that arrives while the pump awaits
     // a read is seen by its next `flow.next()`.
     let pumping = false;
@@ -80,7 +96,7 @@ export function uploadFile({
       pumping = true;
       try {
         for (let chunk = flow.next(); chunk && !finished; chunk = flow.next()) {
-          const data = await file.slice(chunk.offset, chunk.offset + chunk.length).arrayBuffer();
+          const data = await readChunk(chunk);
           if (finished) return;
           send({ type: "upload_chunk", upload, offset: chunk.offset }, [data]);
         }

@@ -1,30 +1,41 @@
-// FaceSwapWidget's view: original, detected faces, new faces, pairing by clicks, swap, result.
-// The kernel owns the state (traits); this view keeps only what is local to it: the click
-// selection, uploads in progress, and the media (Blob URLs) it received as binary buffers.
+// FaceSwapWidget's view: the original shown large with its faces boxed and numbered, the face
+// cards, new faces, pairing by clicks (or keys), swap, and the result with a comparison.
+// The kernel owns the state (traits, see traits.js); this view keeps only what is local to it:
+// the selection, uploads in progress, and the media it received (media.js).
 
 import { h, flag, replaceChildren } from "./dom.js";
-import { MediaAssembler } from "./chunks.js";
 import { checkInBrowser, uploadFile } from "./upload.js";
-import { badges, canSwap, click, colourSlot, hint, keepSelection } from "./pairing.js";
+import { canSwap, click, describePairs, hint, keepSelection, undoKey } from "./pairing.js";
 import { formatBytes, formatElapsed, uploadProgressText } from "./text.js";
+import { MediaStore } from "./media.js";
+import { Photo } from "./photo.js";
+import { FaceCards, NewFaceCards } from "./gallery.js";
+import { TRAIT_NAMES, readTraits } from "./traits.js";
+
+const IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/gif,.jpg,.jpeg,.png,.webp,.gif";
+const VIDEO_TYPES = "video/mp4,video/x-m4v,video/quicktime,video/webm,.mp4,.m4v,.mov,.webm";
+
+/** Where a role's uploads report: "main" in the original's section, new faces in theirs. */
+const PLACE_OF_ROLE = { main: "original", new_face: "new_faces" };
 
 class View {
   constructor(model, el) {
     this.model = model;
     this.el = el;
     this.selection = null;
-    this.media = new MediaAssembler();
-    this.urls = new Map(); // media key -> object URL
-    this.requested = new Set();
+    this.media = new MediaStore(
+      (content) => this.send(content),
+      () => this.update(),
+    );
     this.listeners = new Set();
     this.uploadQueue = Promise.resolve();
-    this.upload = null; // {name, sent, total}
-    this.localError = "";
-    this.showBefore = false;
+    this.upload = null; // {name, sent, total, role}
+    this.localError = { place: "", text: "" };
     this.busySince = null;
     this.timer = null;
-    this.faceButtons = new Map();
-    this.newFaceCards = new Map();
+    this.lastResultId = null;
+    this.compare = 50;
+    this.sideBySide = false;
     this.build();
   }
 
@@ -42,21 +53,7 @@ class View {
   onCustom(content, buffers) {
     if (!content || typeof content !== "object") return;
     if (content.type === "media") {
-      let done = null;
-      try {
-        done = this.media.add(content, buffers);
-      } catch (err) {
-        this.requested.delete(content.key);
-        console.warn("mio-nb:", err);
-        return;
-      }
-      if (done) {
-        const blob = new Blob(done.parts, { type: done.mime });
-        const old = this.urls.get(done.key);
-        if (old) URL.revokeObjectURL(old);
-        this.urls.set(done.key, URL.createObjectURL(blob));
-        this.update();
-      }
+      this.media.add(content, buffers);
       return;
     }
     for (const handler of [...this.listeners]) handler(content);
@@ -64,44 +61,55 @@ class View {
 
   /** Media keys the current state shows. */
   wantedKeys() {
+    const t = readTraits(this.model);
     const keys = new Set();
-    const main = this.model.get("main") || {};
-    if (main.media) keys.add(main.media);
-    for (const f of this.model.get("faces") || []) if (f.media) keys.add(f.media);
-    for (const n of this.model.get("new_faces") || []) if (n.media) keys.add(n.media);
+    if (t.main.media) keys.add(t.main.media);
+    for (const f of t.faces) if (f.media) keys.add(f.media);
+    for (const n of t.new_faces) if (n.media) keys.add(n.media);
+    for (const k of NewFaceCards.choiceKeys(t.new_faces)) keys.add(k);
     const entry = this.shownEntry();
     if (entry && entry.media) keys.add(entry.media);
     return keys;
   }
 
-  syncMedia() {
-    const keys = this.wantedKeys();
-    for (const key of this.media.prune(keys)) {
-      URL.revokeObjectURL(this.urls.get(key));
-      this.urls.delete(key);
-    }
-    for (const key of [...this.requested]) if (!keys.has(key)) this.requested.delete(key);
-    const missing = [...keys].filter((k) => !this.media.has(k) && !this.requested.has(k));
-    if (missing.length) {
-      for (const k of missing) this.requested.add(k);
-      this.send({ type: "want", keys: missing });
-    }
+  // ---- building -------------------------------------------------------------------------
+
+  uid(name) {
+    if (!this.idPrefix) this.idPrefix = `mio-${Math.random().toString(36).slice(2, 9)}`;
+    return `${this.idPrefix}-${name}`;
   }
 
-  // ---- building -------------------------------------------------------------------------
+  /** A status line and an error box for one section (feedback next to its control). */
+  feedback(place) {
+    const text = h("span", { class: "mio-status-text" });
+    const elapsed = h("span", { class: "mio-elapsed" });
+    const progress = h("progress", { class: "mio-progress", max: 1, value: 0, "aria-label": "Upload progress", hidden: true });
+    const status = h("div", { class: "mio-status", role: "status" }, text, elapsed);
+    const error = h("div", { class: "mio-error", role: "alert", hidden: true });
+    this.places = this.places || {};
+    this.places[place] = { text, elapsed, progress, status, error };
+    return [progress, status, error];
+  }
 
   build() {
     const el = this.el;
     el.classList.add("mio-fsw");
+    const uid = (name) => this.uid(name);
+    const pick = (target) => this.onClickPair(target);
+    const undoByKey = (target) => {
+      const message = undoKey(readTraits(this.model).pair_list, target);
+      if (message) this.action(message, "swap");
+    };
 
     this.notice = h("p", { class: "mio-notice", role: "note" });
 
-    // 1. Original
+    // 1. Original, shown large with its faces
     this.mainInput = h("input", {
       type: "file",
       class: "mio-visually-hidden",
+      tabindex: "-1",
       "aria-label": "Original file",
-      accept: "image/jpeg,image/png,image/webp,image/gif,video/mp4,video/x-m4v,video/quicktime,video/webm,.jpg,.jpeg,.png,.webp,.gif,.mp4,.m4v,.mov,.webm",
+      accept: `${IMAGE_TYPES},${VIDEO_TYPES}`,
       onchange: () => {
         const file = this.mainInput.files && this.mainInput.files[0];
         if (file) this.queueUpload(file, "main");
@@ -113,8 +121,8 @@ class View {
       { type: "button", class: "mio-button", onclick: () => this.mainInput.click() },
       "Choose original",
     );
-    this.mainPreview = h("div", { class: "mio-main-preview" });
     this.mainInfo = h("p", { class: "mio-main-info" });
+    this.photo = new Photo({ onPick: pick, onUndoKey: undoByKey });
     const original = h(
       "section",
       { class: "mio-section mio-drop", "aria-label": "Original" },
@@ -126,16 +134,23 @@ class View {
         h("span", { class: "mio-muted" }, "or drop an image or video here"),
         this.mainInput,
       ),
-      h("div", { class: "mio-row mio-main" }, this.mainPreview, this.mainInfo),
+      this.mainInfo,
+      ...this.feedback("original"),
+      this.photo.el,
     );
     this.dropTarget(original, (files) => files[0] && this.queueUpload(files[0], "main"));
 
     // 2. Detected faces
-    this.faceGallery = h("div", { class: "mio-gallery", role: "group", "aria-label": "Detected faces" });
+    this.faceCards = new FaceCards({
+      uid,
+      onPick: pick,
+      onUndoKey: undoByKey,
+      onUnpair: (face) => this.action({ type: "unpair", face }, "swap"),
+    });
     this.faceEmpty = h("p", { class: "mio-muted" });
     this.detectAgain = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "detect" }) },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "detect" }, "original") },
       "Find faces again",
     );
     const facesSection = h(
@@ -144,7 +159,7 @@ class View {
       h("h3", { class: "mio-heading" }, "2. Detected faces"),
       this.faceEmpty,
       this.detectAgain,
-      this.faceGallery,
+      this.faceCards.el,
     );
 
     // 3. New faces
@@ -152,8 +167,9 @@ class View {
       type: "file",
       multiple: true,
       class: "mio-visually-hidden",
+      tabindex: "-1",
       "aria-label": "New face file",
-      accept: "image/jpeg,image/png,image/webp,image/gif,.jpg,.jpeg,.png,.webp,.gif",
+      accept: IMAGE_TYPES,
       onchange: () => {
         for (const file of this.newInput.files || []) this.queueUpload(file, "new_face");
         this.newInput.value = "";
@@ -164,7 +180,20 @@ class View {
       { type: "button", class: "mio-button", onclick: () => this.newInput.click() },
       "Add new face",
     );
-    this.newGallery = h("div", { class: "mio-gallery", role: "group", "aria-label": "New faces" });
+    this.newCards = new NewFaceCards({
+      uid,
+      onPick: pick,
+      onUndoKey: undoByKey,
+      onRemove: (label) => this.action({ type: "remove_new_face", new_face: label }, "new_faces"),
+      onChoose: (label, face) => this.action({ type: "choose_new_face", new_face: label, face }, "new_faces"),
+    });
+    this.removedText = h("span", {});
+    this.undoRemove = h(
+      "button",
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "undo_remove" }, "new_faces") },
+      "Undo",
+    );
+    this.removedLine = h("p", { class: "mio-removed", role: "status", hidden: true }, this.removedText, " ", this.undoRemove);
     const newSection = h(
       "section",
       { class: "mio-section mio-drop", "aria-label": "New faces section" },
@@ -176,14 +205,17 @@ class View {
         h("span", { class: "mio-muted" }, "or drop face photos here"),
         this.newInput,
       ),
-      this.newGallery,
+      ...this.feedback("new_faces"),
+      this.removedLine,
+      this.newCards.el,
     );
     this.dropTarget(newSection, (files) => {
       for (const file of files) this.queueUpload(file, "new_face");
     });
 
-    // 4. Swap
+    // 4. Pairs and swap
     this.hint = h("p", { class: "mio-hint", id: this.uid("hint") });
+    this.pairList = h("ul", { class: "mio-pairs", "aria-label": "Pairs" });
     this.hdBox = h("input", {
       type: "checkbox",
       id: this.uid("hd"),
@@ -198,18 +230,23 @@ class View {
         type: "button",
         class: "mio-button mio-primary",
         "aria-describedby": this.uid("hint"),
-        onclick: () => this.action({ type: "swap" }),
+        onclick: () => this.action({ type: "swap" }, "swap"),
       },
       "Swap",
     );
     this.stopButton = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "stop" }) },
-      "Stop",
+      {
+        type: "button",
+        class: "mio-button mio-secondary",
+        title: "The API cannot cancel a task: it keeps running on the server (and may be charged).",
+        onclick: () => this.action({ type: "stop" }, "swap"),
+      },
+      "Stop waiting",
     );
     this.resumeButton = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "resume" }) },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "resume" }, "swap") },
       "Resume",
     );
     const swapSection = h(
@@ -217,6 +254,7 @@ class View {
       { class: "mio-section", "aria-label": "Swap section" },
       h("h3", { class: "mio-heading" }, "4. Pair and swap"),
       this.hint,
+      this.pairList,
       h(
         "div",
         { class: "mio-row" },
@@ -225,35 +263,38 @@ class View {
         this.stopButton,
         this.resumeButton,
       ),
+      ...this.feedback("swap"),
     );
-
-    // Status and errors
-    this.progress = h("progress", { class: "mio-progress", max: 1, value: 0, "aria-label": "Upload progress" });
-    this.statusText = h("span", { class: "mio-status-text" });
-    this.elapsed = h("span", { class: "mio-elapsed" });
-    this.status = h("div", { class: "mio-status", role: "status" }, this.statusText, this.elapsed);
-    this.errorBox = h("div", { class: "mio-error", role: "alert" });
 
     // 5. Result
     this.resultMedia = h("div", { class: "mio-result-media" });
-    this.beforeButton = h(
+    this.compareSlider = h("input", {
+      type: "range",
+      min: 0,
+      max: 100,
+      value: this.compare,
+      class: "mio-compare",
+      "aria-label": "Before and after: slide left to see more of the original",
+      oninput: () => {
+        this.compare = Number(this.compareSlider.value);
+        this.applyCompare();
+      },
+    });
+    this.sideButton = h(
       "button",
       {
         type: "button",
         class: "mio-button mio-secondary",
         "aria-pressed": "false",
         onclick: () => {
-          this.showBefore = !this.showBefore;
+          this.sideBySide = !this.sideBySide;
+          this.resultKey = null;
           this.update();
         },
       },
-      "Show original",
+      "Compare with the original",
     );
-    this.downloadButton = h(
-      "button",
-      { type: "button", class: "mio-button", onclick: () => this.download() },
-      "Download",
-    );
+    this.downloadButton = h("button", { type: "button", class: "mio-button", onclick: () => this.download() }, "Download");
     this.resultPath = h("p", { class: "mio-path" });
     this.historyList = h("ol", { class: "mio-history", "aria-label": "Results" });
     this.resultSection = h(
@@ -261,27 +302,12 @@ class View {
       { class: "mio-section", "aria-label": "Result section" },
       h("h3", { class: "mio-heading" }, "5. Result"),
       this.resultMedia,
-      h("div", { class: "mio-row" }, this.beforeButton, this.downloadButton),
+      h("div", { class: "mio-row" }, this.compareSlider, this.sideButton, this.downloadButton),
       this.resultPath,
       this.historyList,
     );
 
-    el.append(
-      this.notice,
-      original,
-      facesSection,
-      newSection,
-      swapSection,
-      this.progress,
-      this.status,
-      this.errorBox,
-      this.resultSection,
-    );
-  }
-
-  uid(name) {
-    if (!this.idPrefix) this.idPrefix = `mio-${Math.random().toString(36).slice(2, 9)}`;
-    return `${this.idPrefix}-${name}`;
+    el.append(this.notice, original, facesSection, newSection, swapSection, this.resultSection);
   }
 
   dropTarget(section, onFiles) {
@@ -300,26 +326,27 @@ class View {
 
   // ---- actions --------------------------------------------------------------------------
 
-  action(message) {
-    this.localError = "";
+  action(message, place = "swap") {
+    this.localError = { place, text: "" };
     this.send(message);
     this.update();
   }
 
   queueUpload(file, role) {
-    this.localError = "";
+    this.localError = { place: PLACE_OF_ROLE[role], text: "" };
     this.uploadQueue = this.uploadQueue.then(() => this.runUpload(file, role));
     this.update();
   }
 
   async runUpload(file, role) {
+    const place = PLACE_OF_ROLE[role];
     const problem = await checkInBrowser(file, role, this.model.get("max_upload_bytes"));
     if (problem) {
-      this.localError = problem;
+      this.localError = { place, text: problem };
       this.update();
       return;
     }
-    this.upload = { name: file.name, sent: 0, total: file.size };
+    this.upload = { name: file.name, sent: 0, total: file.size, role };
     this.update();
     try {
       await uploadFile({
@@ -328,22 +355,32 @@ class View {
         send: (content, buffers) => this.send(content, buffers),
         listen: (handler) => this.listen(handler),
         onProgress: (sent, total) => {
-          this.upload = { name: file.name, sent, total };
-          this.updateStatus();
+          this.upload = { name: file.name, sent, total, role };
+          this.progressSoon();
         },
       });
     } catch (err) {
-      this.localError = err.message;
+      this.localError = { place, text: `${file.name}: ${err.message}` };
     } finally {
       this.upload = null;
       this.update();
     }
   }
 
+  /** Redraw the upload's progress at most 5 times a second: every redraw lays out the whole
+   * notebook page, which costs the browser more than the bytes themselves. */
+  progressSoon() {
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = null;
+      if (this.upload) this.updateStatus();
+    }, 200);
+  }
+
   onClickPair(target) {
-    const { selection, message } = click(this.selection, this.model.get("pair_list") || [], target);
+    const { selection, message } = click(this.selection, readTraits(this.model).pair_list, target);
     this.selection = selection;
-    if (message) this.action(message);
+    if (message) this.action(message, "swap");
     else this.update();
   }
 
@@ -356,7 +393,7 @@ class View {
 
   download() {
     const entry = this.shownEntry();
-    const url = entry && this.urls.get(entry.media);
+    const url = entry && this.media.url(entry.media);
     if (!url) return;
     const a = h("a", { href: url, download: entry.name, class: "mio-visually-hidden" });
     this.el.append(a);
@@ -367,65 +404,101 @@ class View {
   // ---- rendering ------------------------------------------------------------------------
 
   update() {
-    const m = this.model;
-    const faces = m.get("faces") || [];
-    const newFaces = m.get("new_faces") || [];
-    const pairs = m.get("pair_list") || [];
-    const busy = m.get("busy") || {};
-    const usable = m.get("mode") !== "unavailable";
-    this.selection = keepSelection(this.selection, faces, newFaces);
+    const t = readTraits(this.model);
+    const usable = t.mode !== "unavailable";
+    this.selection = keepSelection(this.selection, t.faces, t.new_faces);
 
-    this.notice.textContent = m.get("notice") || "";
-    flag(this.notice, "hidden", !m.get("notice"));
+    this.notice.textContent = t.notice || "";
+    flag(this.notice, "hidden", !t.notice);
     this.notice.classList.toggle("mio-notice-warn", !usable);
 
     flag(this.chooseMain, "disabled", !usable);
     flag(this.addNew, "disabled", !usable);
-    this.renderMain();
-    this.renderFaces(faces, pairs, busy);
-    this.renderNewFaces(newFaces, pairs);
+    this.renderMain(t);
+    this.faceCards.render({
+      faces: t.faces,
+      pairs: t.pair_list,
+      selection: this.selection,
+      media: this.media,
+      placeable: t.main.kind === "image",
+    });
+    this.renderFaceHint(t);
+    this.newCards.render({
+      newFaces: t.new_faces,
+      pairs: t.pair_list,
+      selection: this.selection,
+      media: this.media,
+      busy: t.busy.what === "swap",
+    });
+    flag(this.removedLine, "hidden", !t.removed.label);
+    this.removedText.textContent = t.removed.label ? `Removed ${t.removed.label} (${t.removed.name}).` : "";
 
-    this.hint.textContent = hint(this.selection, faces, newFaces, pairs);
-    this.hdBox.checked = Boolean(m.get("hd"));
-    flag(this.swapButton, "disabled", !canSwap({ pairs, busy, ready: usable }));
-    const waiting = busy.what === "detect" || busy.what === "swap";
+    this.hint.textContent = hint(this.selection, t.faces, t.new_faces, t.pair_list);
+    this.renderPairs(t.pair_list);
+    this.hdBox.checked = Boolean(t.hd);
+    flag(this.swapButton, "disabled", !canSwap({ pairs: t.pair_list, busy: t.busy, ready: usable }));
+    const waiting = t.busy.what === "detect" || t.busy.what === "swap";
     flag(this.stopButton, "hidden", !waiting);
-    const stopped = m.get("stopped") || {};
-    flag(this.resumeButton, "hidden", !(stopped.task_id && !busy.what));
+    flag(this.resumeButton, "hidden", !(t.stopped.task_id && !t.busy.what));
 
     this.updateStatus();
-    const error = this.localError || m.get("error") || "";
-    this.errorBox.textContent = error;
-    flag(this.errorBox, "hidden", !error);
+    this.renderErrors(t);
+    this.renderResult(t);
+    this.media.sync(this.wantedKeys());
+  }
 
-    this.renderResult();
-    this.syncMedia();
+  renderErrors(t) {
+    for (const [place, parts] of Object.entries(this.places)) {
+      let text = "";
+      if (this.localError.text && this.localError.place === place) text = this.localError.text;
+      else if (t.error && (t.error_at || "swap") === place) text = t.error;
+      parts.error.textContent = text;
+      flag(parts.error, "hidden", !text);
+    }
+  }
+
+  /** Where the status goes: uploads in their section, detection in the original's, the rest at Swap. */
+  statusPlace(busy) {
+    if (this.upload) return PLACE_OF_ROLE[this.upload.role];
+    if (busy.what === "detect") return "original";
+    const stopped = this.model.get("stopped") || {};
+    if (!busy.what && stopped.what === "detect") return "original";
+    const status = this.model.get("status") || "";
+    if (!busy.what && /^(Found|Choose an original)/.test(status)) return "original";
+    return "swap";
   }
 
   updateStatus() {
     const busy = this.model.get("busy") || {};
-    if (this.upload) {
-      const { name, sent, total } = this.upload;
-      this.statusText.textContent = uploadProgressText(name, sent, total);
-      this.progress.max = Math.max(total, 1);
-      this.progress.value = sent;
-      flag(this.progress, "hidden", false);
-    } else {
-      this.statusText.textContent = this.model.get("status") || "";
-      flag(this.progress, "hidden", true);
+    const place = this.statusPlace(busy);
+    for (const [name, parts] of Object.entries(this.places)) {
+      const here = name === place;
+      if (here && this.upload) {
+        const { name: file, sent, total } = this.upload;
+        parts.text.textContent = uploadProgressText(file, sent, total);
+        parts.progress.max = Math.max(total, 1);
+        parts.progress.value = sent;
+      } else {
+        parts.text.textContent = here ? this.model.get("status") || "" : "";
+      }
+      flag(parts.progress, "hidden", !(here && this.upload));
+      parts.status.classList.toggle("mio-busy", here && Boolean(busy.what || this.upload));
+      flag(parts.status, "hidden", !parts.text.textContent);
+      if (!here) parts.elapsed.textContent = "";
     }
-    this.status.classList.toggle("mio-busy", Boolean(busy.what || this.upload));
     this.tickElapsed();
   }
 
   tickElapsed() {
     const busy = this.model.get("busy") || {};
+    const parts = this.places[this.statusPlace(busy)];
     if (!busy.what || this.upload) {
-      this.elapsed.textContent = "";
+      parts.elapsed.textContent = "";
       return;
     }
     const seconds = this.busySince === null ? 0 : (performance.now() - this.busySince) / 1000;
-    this.elapsed.textContent = ` (${formatElapsed(seconds)})`;
+    const since = busy.task_id ? " since the task was submitted" : "";
+    parts.elapsed.textContent = ` (${formatElapsed(seconds)}${since})`;
   }
 
   onBusyChange() {
@@ -442,144 +515,69 @@ class View {
     this.update();
   }
 
-  renderMain() {
-    const main = this.model.get("main") || {};
+  renderMain(t) {
+    const main = t.main;
     if (!main.name) {
       this.mainInfo.textContent = "No original yet.";
-      replaceChildren(this.mainPreview);
-      return;
+    } else {
+      const dims = main.width && main.height ? `, ${main.width}×${main.height}` : "";
+      this.mainInfo.textContent = `${main.name}: ${main.kind}, ${formatBytes(main.size)}${dims}`;
     }
-    const dims = main.width && main.height ? `, ${main.width}×${main.height}` : "";
-    this.mainInfo.textContent = `${main.name}: ${main.kind}, ${formatBytes(main.size)}${dims}`;
-    const url = main.media && this.urls.get(main.media);
-    const current = this.mainPreview.firstElementChild;
-    if (url && (!current || current.getAttribute("src") !== url)) {
-      replaceChildren(this.mainPreview, h("img", { src: url, alt: "Original", class: "mio-thumb" }));
-    } else if (!url) {
-      replaceChildren(this.mainPreview);
-    }
+    this.photo.render({
+      main,
+      url: this.media.url(main.media),
+      faces: t.faces,
+      pairs: t.pair_list,
+      selection: this.selection,
+    });
   }
 
-  renderFaces(faces, pairs, busy) {
-    const main = this.model.get("main") || {};
-    const { faces: faceBadges } = badges(pairs);
-    const byFace = new Map(pairs.map(([f, l]) => [f, l]));
-    const signature = faces.map((f) => f.media).join("|");
-    if (signature !== this.faceSignature) {
-      this.faceSignature = signature;
-      this.faceButtons.clear();
-      replaceChildren(this.faceGallery);
-      for (const face of faces) {
-        const badge = h("span", { class: "mio-badge", id: this.uid(`face-${face.index}`) });
-        const button = h(
-          "button",
-          {
-            type: "button",
-            class: "mio-card",
-            "aria-label": `Detected face ${face.index}`,
-            "aria-describedby": this.uid(`face-${face.index}`),
-            "data-face": face.index,
-            onclick: () => this.onClickPair({ kind: "face", index: face.index }),
-          },
-          h("span", { class: "mio-card-img" }),
-          h("span", { class: "mio-card-label" }, String(face.index)),
-          badge,
-        );
-        this.faceButtons.set(face.index, { button, badge, media: face.media });
-        this.faceGallery.append(button);
-      }
-    }
-    for (const face of faces) {
-      const { button, badge, media } = this.faceButtons.get(face.index);
-      this.fillImage(button.firstElementChild, media);
-      const label = byFace.get(face.index);
-      this.markPair(button, label);
-      badge.textContent = faceBadges.get(face.index) || "";
-      const selected = this.selection && this.selection.kind === "face" && this.selection.index === face.index;
-      button.setAttribute("aria-pressed", selected ? "true" : "false");
-    }
+  renderFaceHint(t) {
     let empty = "";
-    if (busy.what === "detect") empty = "Finding faces…";
-    else if (main.name && !faces.length) empty = "No faces to show.";
-    else if (!main.name) empty = "Faces in the original appear here.";
+    if (t.busy.what === "detect") empty = "Finding faces…";
+    else if (t.main.name && !t.faces.length) empty = "No faces to show.";
+    else if (!t.main.name) empty = "Faces in the original appear here.";
     this.faceEmpty.textContent = empty;
     flag(this.faceEmpty, "hidden", !empty);
-    flag(this.detectAgain, "hidden", !(main.name && !faces.length && !busy.what));
+    flag(this.detectAgain, "hidden", !(t.main.name && !t.faces.length && !t.busy.what));
   }
 
-  renderNewFaces(newFaces, pairs) {
-    const { labels } = badges(pairs);
-    const used = new Set(pairs.map(([, l]) => l));
-    const signature = newFaces.map((n) => n.media).join("|");
-    if (signature !== this.newSignature) {
-      this.newSignature = signature;
-      this.newFaceCards.clear();
-      replaceChildren(this.newGallery);
-      for (const face of newFaces) {
-        const badge = h("span", { class: "mio-badge", id: this.uid(`new-${face.label}`) });
-        const button = h(
-          "button",
-          {
-            type: "button",
-            class: "mio-card",
-            "aria-label": `New face ${face.label}`,
-            "aria-describedby": this.uid(`new-${face.label}`),
-            "data-new-face": face.label,
-            title: face.name,
-            onclick: () => this.onClickPair({ kind: "new", label: face.label }),
-          },
-          h("span", { class: "mio-card-img" }),
-          h("span", { class: "mio-card-label" }, face.label),
-          badge,
-        );
-        const remove = h(
-          "button",
-          {
-            type: "button",
-            class: "mio-remove",
-            "aria-label": `Remove new face ${face.label}`,
-            title: `Remove new face ${face.label}`,
-            onclick: () => this.action({ type: "remove_new_face", new_face: face.label }),
-          },
-          "×",
-        );
-        this.newFaceCards.set(face.label, { button, badge, remove, media: face.media });
-        this.newGallery.append(h("div", { class: "mio-card-wrap" }, button, remove));
-      }
-    }
-    const busy = (this.model.get("busy") || {}).what === "swap";
-    for (const face of newFaces) {
-      const { button, badge, remove, media } = this.newFaceCards.get(face.label);
-      this.fillImage(button.firstElementChild, media);
-      this.markPair(button, used.has(face.label) ? face.label : null);
-      badge.textContent = labels.get(face.label) || "";
-      const selected = this.selection && this.selection.kind === "new" && this.selection.label === face.label;
-      button.setAttribute("aria-pressed", selected ? "true" : "false");
-      flag(remove, "disabled", busy);
-    }
+  renderPairs(pairs) {
+    const key = describePairs(pairs);
+    if (key === this.pairsKey) return;
+    this.pairsKey = key;
+    replaceChildren(
+      this.pairList,
+      [...pairs]
+        .sort((a, b) => a[0] - b[0])
+        .map(([face, label]) =>
+          h(
+            "li",
+            { class: "mio-pair-chip" },
+            `${face} -> ${label}`,
+            h(
+              "button",
+              {
+                type: "button",
+                class: "mio-chip-x",
+                "aria-label": `Undo pair ${face} -> ${label}`,
+                title: `Undo pair ${face} -> ${label}`,
+                onclick: () => this.action({ type: "unpair", face }, "swap"),
+              },
+              "×",
+            ),
+          ),
+        ),
+    );
+    flag(this.pairList, "hidden", pairs.length === 0);
   }
 
-  markPair(button, label) {
-    if (label) {
-      button.dataset.pairedWith = label;
-      button.style.setProperty("--mio-pair", `var(--mio-pair-${colourSlot(label)})`);
-    } else {
-      delete button.dataset.pairedWith;
-      button.style.removeProperty("--mio-pair");
-    }
+  applyCompare() {
+    const top = this.resultMedia.querySelector(".mio-compare-after");
+    if (top) top.style.clipPath = `inset(0 0 0 ${100 - this.compare}%)`;
   }
 
-  fillImage(holder, key) {
-    const url = key && this.urls.get(key);
-    const img = holder.firstElementChild;
-    if (url && (!img || img.getAttribute("src") !== url)) {
-      replaceChildren(holder, h("img", { src: url, alt: "", draggable: "false" }));
-    } else if (!url && img) {
-      replaceChildren(holder);
-    }
-  }
-
-  renderResult() {
+  renderResult(t) {
     const entry = this.shownEntry();
     flag(this.resultSection, "hidden", !entry);
     if (!entry) {
@@ -588,32 +586,52 @@ class View {
       this.resultKey = null;
       return;
     }
-    const url = this.urls.get(entry.media);
-    const main = this.model.get("main") || {};
-    const before = entry.kind === "image" && main.media ? this.urls.get(main.media) : null;
-    if (!before) this.showBefore = false;
-    const key = `${entry.media}|${url || ""}|${this.showBefore}`;
+    const url = this.media.url(entry.media);
+    const before = this.media.url(t.main.media);
+    const key = `${entry.media}|${url || ""}|${before || ""}|${this.sideBySide}`;
     if (key !== this.resultKey) {
       this.resultKey = key;
       if (!url) {
         replaceChildren(this.resultMedia, h("p", { class: "mio-muted" }, "Receiving the result…"));
       } else if (entry.kind === "video") {
+        const result = h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" });
+        if (this.sideBySide && before) {
+          const original = h("video", { src: before, muted: true, playsinline: true, preload: "auto", "aria-label": "Original video, in step with the result" });
+          original.muted = true;
+          const follow = () => {
+            if (Math.abs(original.currentTime - result.currentTime) > 0.1) original.currentTime = result.currentTime;
+          };
+          result.addEventListener("play", () => { follow(); original.play().catch(() => {}); });
+          result.addEventListener("pause", () => original.pause());
+          result.addEventListener("seeked", follow);
+          result.addEventListener("timeupdate", follow);
+          replaceChildren(this.resultMedia, h("div", { class: "mio-side-by-side" }, h("figure", {}, result, h("figcaption", {}, "Result")), h("figure", {}, original, h("figcaption", {}, "Original"))));
+        } else {
+          replaceChildren(this.resultMedia, result);
+        }
+      } else if (before) {
+        const after = h("img", { src: url, alt: "Swap result", class: "mio-compare-after" });
         replaceChildren(
           this.resultMedia,
-          h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" }),
+          h("div", { class: "mio-compare-stage" }, h("img", { src: before, alt: "Original, before the swap", class: "mio-compare-before" }), after),
         );
-      } else if (this.showBefore) {
-        replaceChildren(this.resultMedia, h("img", { src: before, alt: "Original, before the swap" }));
+        after.addEventListener("load", () => this.revealResult(entry.id), { once: true });
+        this.applyCompare();
       } else {
-        replaceChildren(this.resultMedia, h("img", { src: url, alt: "Swap result" }));
+        const img = h("img", { src: url, alt: "Swap result" });
+        img.addEventListener("load", () => this.revealResult(entry.id), { once: true });
+        replaceChildren(this.resultMedia, img);
       }
+      if (entry.kind === "video" && url) this.revealResult(entry.id);
     }
-    flag(this.beforeButton, "hidden", !before);
-    this.beforeButton.setAttribute("aria-pressed", this.showBefore ? "true" : "false");
+    const image = entry.kind === "image" && Boolean(before);
+    flag(this.compareSlider, "hidden", !image);
+    flag(this.sideButton, "hidden", !(entry.kind === "video" && before));
+    this.sideButton.setAttribute("aria-pressed", this.sideBySide ? "true" : "false");
     flag(this.downloadButton, "disabled", !url);
     this.resultPath.textContent = entry.path ? `Saved in the kernel at ${entry.path}` : "";
 
-    const history = this.model.get("history") || [];
+    const history = t.history;
     const historyKey = history.map((e) => e.id).join(",") + `|${entry.id}`;
     if (historyKey !== this.historyKey) {
       this.historyKey = historyKey;
@@ -642,10 +660,16 @@ class View {
     }
   }
 
+  /** A new result is brought into view (once), where the notebook scrolls. */
+  revealResult(id) {
+    if (this.lastResultId === id) return;
+    this.lastResultId = id;
+    this.resultSection.scrollIntoView({ block: "nearest", behavior: "auto" });
+  }
+
   destroy() {
     clearInterval(this.timer);
-    for (const url of this.urls.values()) URL.revokeObjectURL(url);
-    this.urls.clear();
+    this.media.destroy();
   }
 }
 
@@ -654,26 +678,13 @@ function render({ model, el }) {
   model.on("msg:custom", (content, buffers) => view.onCustom(content, buffers));
   model.on("change:busy", () => view.onBusyChange());
   model.on("change:error", () => {
-    view.localError = "";
+    view.localError = { place: "", text: "" };
     view.update();
   });
-  for (const name of [
-    "mode",
-    "notice",
-    "status",
-    "main",
-    "faces",
-    "new_faces",
-    "pair_list",
-    "hd",
-    "history",
-    "shown",
-    "stopped",
-  ]) {
-    model.on(`change:${name}`, () => view.update());
-  }
+  for (const name of TRAIT_NAMES) model.on(`change:${name}`, () => view.update());
   // Media sent before this view existed was lost: ask for everything current at once.
-  for (const key of view.wantedKeys()) view.requested.add(key);
+  view.media.expect(view.wantedKeys());
+  view.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
   view.send({ type: "ready" });
   view.onBusyChange();
   return () => view.destroy();

@@ -10,6 +10,7 @@ import {
   keepSelection,
   labelFor,
   labelIndex,
+  undoKey,
 } from "../src/pairing.js";
 
 const face = (index) => ({ kind: "face", index });
@@ -44,15 +45,26 @@ test("clicking another face moves the selection", () => {
   assert.deepEqual(click(face(1), [], face(2)).selection, face(2));
 });
 
-test("clicking a paired face undoes its pair, whatever is selected", () => {
+test("clicking a paired face selects it: a click never undoes a pair", () => {
   const pairs = [[1, "A"]];
-  assert.deepEqual(click(null, pairs, face(1)).message, { type: "unpair", face: 1 });
-  assert.deepEqual(click(fresh("B"), pairs, face(1)).message, { type: "unpair", face: 1 });
+  assert.deepEqual(click(null, pairs, face(1)), { selection: face(1), message: null });
+  assert.deepEqual(click(null, [[1, "A"], [2, "A"]], fresh("A")), { selection: fresh("A"), message: null });
 });
 
-test("clicking a used new face with nothing selected undoes its pairs", () => {
-  const r = click(null, [[1, "A"], [2, "A"]], fresh("A"));
-  assert.deepEqual(r, { selection: null, message: { type: "unpair_new", new_face: "A" } });
+test("re-pairing a face is one action and replaces its pair", () => {
+  const pairs = [[1, "A"]];
+  const r1 = click(null, pairs, face(1));
+  assert.deepEqual(click(r1.selection, pairs, fresh("B")).message, { type: "pair", face: 1, new_face: "B" });
+  // New face first works the same way.
+  assert.deepEqual(click(fresh("B"), pairs, face(1)).message, { type: "pair", face: 1, new_face: "B" });
+});
+
+test("Delete on a paired face or a used new face undoes it; on anything else nothing", () => {
+  const pairs = [[1, "A"], [2, "A"]];
+  assert.deepEqual(undoKey(pairs, face(1)), { type: "unpair", face: 1 });
+  assert.deepEqual(undoKey(pairs, fresh("A")), { type: "unpair_new", new_face: "A" });
+  assert.equal(undoKey(pairs, face(3)), null);
+  assert.equal(undoKey(pairs, fresh("B")), null);
 });
 
 test("a used new face can take one more face: select the face first", () => {
@@ -89,18 +101,21 @@ test("the hint guides each step", () => {
   assert.match(hint(null, [{ index: 1 }], [], []), /Add a new face/);
   const faces = [{ index: 1 }, { index: 2 }];
   const news = [{ label: "A" }];
-  assert.match(hint(null, faces, news, []), /Click a detected face, then the new face/);
+  assert.match(hint(null, faces, news, []), /Click a face \(on the photo or its card\), then the new face/);
   assert.match(hint(face(2), faces, news, []), /Face 2 selected/);
   assert.match(hint(fresh("A"), faces, news, []), /New face A selected/);
   assert.equal(
     hint(null, faces, news, [[1, "A"]]),
-    "Pairs: 1 -> A. 1 unpaired face stays as it is. Click a pair to undo it.",
+    "Pairs: 1 -> A. 1 unpaired face stays as it is. Click a face then a new face to change its pair; × (or Delete) undoes one.",
   );
   assert.equal(
     hint(null, [...faces, { index: 3 }], news, [[1, "A"]]),
-    "Pairs: 1 -> A. 2 unpaired faces stay as they are. Click a pair to undo it.",
+    "Pairs: 1 -> A. 2 unpaired faces stay as they are. Click a face then a new face to change its pair; × (or Delete) undoes one.",
   );
-  assert.equal(hint(null, faces, news, [[1, "A"], [2, "A"]]), "Pairs: 1 -> A, 2 -> A. Click a pair to undo it.");
+  assert.equal(
+    hint(null, faces, news, [[1, "A"], [2, "A"]]),
+    "Pairs: 1 -> A, 2 -> A. Click a face then a new face to change its pair; × (or Delete) undoes one.",
+  );
 });
 
 test("Swap needs a pair, a usable client and nothing running", () => {

@@ -112,7 +112,8 @@ def test_video_swap_plays(lab, faceswap) -> None:
     lab.shot("video-auto-paired")
 
     swap.click()
-    player = faceswap.root.locator("video[controls]")
+    # (The original plays in its own preview now: the result is the player named so.)
+    player = faceswap.root.locator('video[aria-label="Swap result"]')
     faceswap.wait_visible(player, SWAP_TIMEOUT, "the swapped video")
     player.scroll_into_view_if_needed()
     lab.page.wait_for_function(

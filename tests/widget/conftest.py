@@ -3,6 +3,7 @@ recording comm, and the browser's side of its messages (see widget_testkit.py)."
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,9 @@ def client(sandbox: Sandbox, tmp_path: Path) -> Iterator[Client]:
 def widget(client: Client) -> Iterator[FaceSwapWidget]:
     w = FaceSwapWidget(client=client)
     yield w
+    # Background work (new-face checks) ends here, not in the next test's sandbox tasks.
+    with contextlib.suppress(Exception):
+        w.wait(timeout=120)
     w.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from widget_testkit import Frontend, wait_for
@@ -39,7 +40,8 @@ def test_group_photo_uses_multi_face_swap_and_shows_the_result(
     result = widget.wait(timeout=300)
 
     assert isinstance(result, ImageResult) and widget.result is result
-    assert task_types(sandbox, before) == ["get-face", "multiple-face-swap"]
+    # The original's faces, then each new face's (checked when added), then the swap.
+    assert task_types(sandbox, before) == ["get-face"] * 3 + ["multiple-face-swap"]
     (entry,) = widget.history
     assert entry["kind"] == "image" and entry["pairs"] == "1 -> B" and entry["hd"] is False
     assert entry["path"] == str(result.path) and widget.shown == entry["id"]
@@ -61,7 +63,7 @@ def test_single_face_original_uses_the_single_face_endpoint_with_hd(
     widget.observe(lambda change: seen.append(change["new"]), "result")
     result = widget.swap().result(timeout=300)
     assert isinstance(result, ImageResult) and seen == [result]
-    assert task_types(sandbox, before) == ["get-face", "face-swap"]
+    assert task_types(sandbox, before) == ["get-face", "get-face", "face-swap"]
     swap_task = sandbox.tasks()[-1]
     assert int(swap_task.params["is_hd"]) == 1
     assert widget.history[-1]["hd"] is True
@@ -78,7 +80,7 @@ def test_video_swap_sends_the_video_in_parts(
     widget.add_faces(samples.grace_hopper())
     result = widget.swap().result(timeout=600)
     assert isinstance(result, VideoResult)
-    assert task_types(sandbox, before) == ["get-face", "video-face-swap"]
+    assert task_types(sandbox, before) == ["get-face", "get-face", "video-face-swap"]
 
     front.send({"type": "ready"})
     key = widget.history[-1]["media"]
@@ -113,13 +115,21 @@ def test_stop_then_resume_the_same_task(sandbox: Sandbox, client: Client):
         future = widget.swap()
         wait_for(lambda: widget.busy.get("task_id"), 30, "the swap task")
         task_id = widget.busy["task_id"]
+        time.sleep(0.5)
         front.send({"type": "stop"})
         assert future.result(timeout=10) is None
-        assert widget.stopped == {"what": "swap", "task_id": task_id}
+        stopped = dict(widget.stopped)
+        assert stopped.pop("since_submitted") >= 0.5
+        assert stopped == {"what": "swap", "task_id": task_id}
+        # Honest: the task is not cancelled, and may be charged.
+        assert "keeps running on the server and may be charged" in widget.status
         assert "Press Resume" in widget.status and widget.busy == {}
         assert widget.history == []
 
         front.send({"type": "resume"})
+        # The clock counts from the task's submission, not from Resume.
+        wait_for(lambda: widget.busy.get("what") == "swap", 30, "waiting again")
+        assert widget.busy["elapsed"] >= 0.5
         result = widget.wait(timeout=120)
         assert result.task_id == task_id, "the same task, not a new one"
         assert [t.id for t in sandbox.tasks() if t.type == "face-swap"].count(task_id) == 1
@@ -205,7 +215,7 @@ def test_a_timeout_says_press_resume_and_resume_finishes_the_same_task(
         with pytest.raises(TaskTimeoutError):
             widget.swap().result(timeout=60)
         task_id = widget.stopped["task_id"]
-        assert widget.stopped == {"what": "swap", "task_id": task_id}
+        assert widget.stopped["what"] == "swap" and widget.stopped["since_submitted"] >= 0.5
         assert widget.error == (
             f"Task {task_id} did not finish in time; it keeps running on the server: press "
             "Resume to keep waiting for it."

@@ -17,16 +17,14 @@ background thread; the kernel keeps handling the widget's messages (Stop works) 
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import itertools
 import logging
-import queue
 import shutil
 import tempfile
 import threading
-import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -34,211 +32,49 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import protocol
-from .backend import NO_SANDBOX_NOTICE, resolve_backend
-from .errors import (
-    AuthError,
-    FilePolicyError,
-    FileTooLargeError,
-    InsufficientCreditsError,
-    KeyNotFoundError,
-    MioError,
-    MissingCredentialsError,
-    MultipleFacesError,
-    NetworkError,
-    NoFaceError,
-    RateLimitError,
-    ServerError,
-    TargetPolicyError,
-    TaskTimeoutError,
-    UnsupportedFormatError,
-)
-from .formats import MAX_UPLOAD_BYTES, sniff_file
-from .plotting import render_face, warm_up
-from .transfer import (
+from ..backend import NO_SANDBOX_NOTICE, resolve_backend
+from ..errors import NoFaceError, TaskTimeoutError
+from ..explain import explain
+from ..formats import MAX_UPLOAD_BYTES, sniff_file
+from ..locate import place_faces
+from ..plotting import render_face, warm_up
+from ..transfer import (
     MEDIA_CHUNK_BYTES,
+    MediaServer,
     ReceivedFile,
     UploadError,
     UploadReceiver,
     check_head,
     check_size,
     safe_name,
-    send_media,
 )
+from .pictures import (
+    FACE_SIDE,
+    NEW_FACE_SIDE,
+    PREVIEW_SIDE,
+    face_state,
+    image_size,
+    label_for,
+    webp,
+)
+from .session import Session, Stopped
+
+__all__ = ["FaceSwapWidget"]
 
 log = logging.getLogger("mio_nb.widget")
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 
-#: Longest side of the pictures sent to the browser (the result itself is sent whole).
-FACE_SIDE = 256
-NEW_FACE_SIDE = 256
-PREVIEW_SIDE = 1024
+#: Video originals up to this size are sent to the browser for a preview.
+VIDEO_PREVIEW_BYTES = 200_000_000
 
-_STATUS_WORDS = {
-    protocol.TaskStatus.WAITING: "waiting in the queue",
-    protocol.TaskStatus.PROCESSING: "processing",
+#: Where the error of each message from the browser is shown.
+_ERROR_PLACE = {
+    "detect": "original",
+    "remove_new_face": "new_faces",
+    "undo_remove": "new_faces",
+    "choose_new_face": "new_faces",
 }
-
-
-class _Stopped(Exception):
-    """The user pressed Stop: stop waiting, the task keeps running on the server."""
-
-
-def explain(error: BaseException, during: str = "swap") -> str:
-    """A sentence for the widget saying what happened and what to do (never the token).
-
-    ``during`` is "detect" (finding faces in the original) or "swap".
-    """
-    again = "press Swap again" if during == "swap" else "choose the original again"
-    if isinstance(error, UploadError):
-        return str(error)
-    if isinstance(error, MioError) and error.task_may_exist:
-        return (
-            "The connection broke while the task was being created, so it may exist (and be "
-            "charged) although no answer came. It was not sent again: check client.history() "
-            f"before you {again.split(' ', 1)[1]}."
-        )
-    if isinstance(error, NoFaceError):
-        if during == "detect":
-            return (
-                "No face was found in the original. Choose a photo or video where a face is "
-                "clearly visible: frontal, well lit and not too small."
-            )
-        return (
-            "No face was found in a new face photo (or in the original). Use new-face photos "
-            "where one face is clearly visible, then press Swap again."
-        )
-    if isinstance(error, MultipleFacesError):
-        return (
-            "A new face photo shows several faces: add a photo (or a crop) with exactly one "
-            "face, pair it, then press Swap again."
-        )
-    if isinstance(error, FilePolicyError):
-        return (
-            "The original was refused under the service's content policy (e.g. NSFW): choose "
-            "another original."
-        )
-    if isinstance(error, TargetPolicyError):
-        return (
-            "A new face was refused under the service's content policy (e.g. a celebrity): use "
-            "a photo of someone who agreed to it."
-        )
-    if isinstance(error, UnsupportedFormatError):
-        return (
-            "The service does not accept this file's format: use JPG, PNG, WEBP or GIF images, "
-            "or MP4, MOV, M4V or WEBM videos."
-        )
-    if isinstance(error, FileTooLargeError):
-        return (
-            "The file is over the 500 MB limit: trim the video or lower its resolution, then "
-            "choose it again."
-        )
-    if isinstance(error, InsufficientCreditsError):
-        return (
-            "Your MioCreate account is out of credits: top up in the MioCreate console, then "
-            f"{again}. No task was created."
-        )
-    if isinstance(error, RateLimitError):
-        return f"Too many requests right now: wait a minute, then {again}. No task was created."
-    if isinstance(error, MissingCredentialsError):
-        return NO_SANDBOX_NOTICE
-    if isinstance(error, AuthError):
-        return (
-            "The API refused the token (invalid or expired): set a fresh MIOCREATE_TOKEN (or "
-            "MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET), then create the widget again."
-        )
-    if isinstance(error, KeyNotFoundError):
-        return "The uploaded file is no longer on the server (uploads expire): choose it again."
-    if isinstance(error, TaskTimeoutError):
-        task = f"Task {error.task_id}" if error.task_id is not None else "The task"
-        return (
-            f"{task} did not finish in time; it keeps running on the server: press Resume to "
-            "keep waiting for it."
-        )
-    if isinstance(error, NetworkError):
-        return (
-            "Could not reach the MioCreate API: check the network connection (and "
-            f"MIOCREATE_BASE_URL), then {again}."
-        )
-    if isinstance(error, ServerError):
-        return f"The API had a problem on its side: wait a moment, then {again}."
-    if isinstance(error, MioError):
-        code = f" (code {error.code})" if error.code is not None else ""
-        return f"{error.message or type(error).__name__}{code}. {error.hint}"
-    if isinstance(error, FileNotFoundError):
-        return f"File not found: {error.filename or error}. Check the path."
-    if isinstance(error, ValueError | KeyError | RuntimeError) and error.args:
-        return str(error.args[0])  # our own sentences (no pairs yet, unknown face, ...)
-    return f"Something went wrong ({type(error).__name__}: {error}). Try again."
-
-
-def _label(i: int) -> str:
-    """0 -> "A", 25 -> "Z", 26 -> "AA" (as the front end's labelFor)."""
-    label = ""
-    n = i
-    while True:
-        label = chr(65 + n % 26) + label
-        n = n // 26 - 1
-        if n < 0:
-            return label
-
-
-def _webp(png_or_image: Any, side: int) -> bytes:
-    """A small WebP of an image (bytes, path or PIL image), longest side at most ``side``."""
-    from PIL import Image, ImageOps
-
-    if isinstance(png_or_image, Image.Image):
-        img = png_or_image
-    else:
-        src = io.BytesIO(png_or_image) if isinstance(png_or_image, bytes) else png_or_image
-        with Image.open(src) as opened:
-            opened.seek(0)
-            img = ImageOps.exif_transpose(opened)
-            img.load()
-    img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
-    img.thumbnail((side, side))
-    buf = io.BytesIO()
-    img.save(buf, format="WEBP", quality=80, method=2)
-    return buf.getvalue()
-
-
-def _image_size(path: Path) -> tuple[int, int] | None:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except Exception:
-        return None
-
-
-class _Worker:
-    """One daemon thread running jobs in order (a daemon, unlike ThreadPoolExecutor's, so a
-    kernel shutting down never waits for a long task to be polled to its end)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Future, Callable[[], Any]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="mio-nb-widget", daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[[], Any]) -> Future:
-        future: Future = Future()
-        self._queue.put((future, fn))
-        return future
-
-    def shutdown(self) -> None:
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            future, fn = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn())
-            except BaseException as e:
-                future.set_exception(e)
 
 
 class FaceSwapWidget(anywidget.AnyWidget):
@@ -267,10 +103,11 @@ class FaceSwapWidget(anywidget.AnyWidget):
     history = traitlets.List().tag(sync=True)
     shown = traitlets.Int(0).tag(sync=True)
     stopped = traitlets.Dict().tag(sync=True)
+    #: Where the error belongs: "original", "new_faces" or "swap" (shown next to that control).
+    error_at = traitlets.Unicode("").tag(sync=True)
+    #: The new face removed last, for its one undo: {"label", "name"} or {}.
+    removed = traitlets.Dict().tag(sync=True)
     max_upload_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
-
-    #: Size of the binary parts media goes to the browser in.
-    media_chunk_bytes = MEDIA_CHUNK_BYTES
 
     #: The last ImageResult or VideoResult (not synced: it stays in the kernel).
     result = traitlets.Any(None, allow_none=True)
@@ -287,20 +124,16 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self._folder = Path(tempfile.mkdtemp(prefix="mio-nb-widget-"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
         self._receiver = UploadReceiver(self._folder / "uploads", self.max_upload_bytes)
-        self._worker = _Worker()
+        self._session = Session()
         # Fonts and the drawing canvas load while the user picks a file, not after detection.
-        self._worker.submit(warm_up)
-        self._jobs: list[Future] = []
-        self._job_start = time.monotonic()
-        self._stop = threading.Event()
-        self._media: dict[str, tuple[str, bytes | Path]] = {}
-        self._wanted: set[str] = set()
-        self._transfers = itertools.count(1)
+        self._session.background(warm_up)
+        self._media = MediaServer(lambda c, b: self.send(c, b), MEDIA_CHUNK_BYTES)
         self._rev = 0  # bumps with each original
         self._main_path: Path | None = None
         self._main_asset: Any = None
         self._faceset: Any = None
         self._new: dict[str, dict[str, Any]] = {}  # label -> {path, name, asset}
+        self._removed: dict[str, Any] | None = None
         self._labels = itertools.count(0)
         self._results: dict[int, Any] = {}
         self._result_ids = itertools.count(1)
@@ -309,7 +142,33 @@ class FaceSwapWidget(anywidget.AnyWidget):
         if self._client is not None:
             self.status = "Choose an original (image or video) to start."
 
+    def __repr__(self) -> str:
+        """The widget in words (what a notebook without the widget's JavaScript shows)."""
+        parts = []
+        if self.main.get("name"):
+            parts.append(f"original={self.main['name']!r}")
+        if self.faces or self.main.get("name"):
+            parts.append(f"faces={len(self.faces)}")
+        if self.new_faces:
+            parts.append(f"new_faces={[n['label'] for n in self.new_faces]!r}")
+        if self.pair_list:
+            parts.append(f"pairs={self.pairs!r}")
+        if self.history:
+            parts.append(f"results={len(self.history)}")
+        if not parts and self.mode:
+            parts.append(f"mode={self.mode!r}")
+        return f"FaceSwapWidget({', '.join(parts)})"
+
     # ------------------------------------------------------------------ public API
+
+    @property
+    def media_chunk_bytes(self) -> int:
+        """Size of the binary parts media goes to the browser in."""
+        return self._media.chunk_bytes
+
+    @media_chunk_bytes.setter
+    def media_chunk_bytes(self, value: int) -> None:
+        self._media.chunk_bytes = int(value)
 
     @property
     def client(self) -> Any:
@@ -345,15 +204,39 @@ class FaceSwapWidget(anywidget.AnyWidget):
         return labels
 
     def remove_face(self, label: str) -> None:
-        """Remove new face ``label`` and its pairs."""
+        """Remove new face ``label`` and its pairs (:meth:`undo_remove` brings them back)."""
         with self._lock:
             if label not in self._new:
                 raise KeyError(f"No new face {label!r}: the new faces are {sorted(self._new)}.")
-            del self._new[label]
-            self.new_faces = [n for n in self.new_faces if n["label"] != label]
-            self.pair_list = [p for p in self.pair_list if p[1] != label]
-            self._media.pop(f"new-{label}", None)
-            self._wanted.discard(f"new-{label}")
+            card = next(n for n in self.new_faces if n["label"] == label)
+            self._removed = {
+                "entry": self._new.pop(label),
+                "card": card,
+                "position": self.new_faces.index(card),
+                "pairs": [list(p) for p in self.pair_list if p[1] == label],
+            }
+            with self.hold_sync():
+                self.new_faces = [n for n in self.new_faces if n["label"] != label]
+                self.pair_list = [p for p in self.pair_list if p[1] != label]
+                self.removed = {"label": label, "name": card.get("name", "")}
+
+    def undo_remove(self) -> None:
+        """Bring back the new face removed last, with its pairs (faces paired since keep
+        their new pair)."""
+        with self._lock:
+            undo, self._removed = self._removed, None
+            if not undo:
+                raise ValueError("Nothing to undo.")
+            label = undo["card"]["label"]
+            self._new[label] = undo["entry"]
+            cards = list(self.new_faces)
+            cards.insert(min(undo["position"], len(cards)), undo["card"])
+            taken = {p[0] for p in self.pair_list}
+            restored = [p for p in undo["pairs"] if p[0] not in taken]
+            with self.hold_sync():
+                self.new_faces = cards
+                self.pair_list = sorted([*self.pair_list, *restored])
+                self.removed = {}
 
     def pair(self, face: int | Any, new_face: str | Path | bytes) -> None:
         """Put new face ``new_face`` (a label, or a file to add) in place of face ``face``.
@@ -400,6 +283,10 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 raise ValueError("No faces yet: load an original and wait for its faces.")
             if not self.pair_list:
                 raise ValueError("No pairs: pair a detected face with a new face first.")
+            problem = self._unusable_new_face()
+            if problem:
+                self.error_at, self.error = "swap", problem
+                raise ValueError(problem)
             job = {
                 "rev": self._rev,
                 "pairs": [list(p) for p in self.pair_list],
@@ -410,9 +297,21 @@ class FaceSwapWidget(anywidget.AnyWidget):
             }
         return self._submit(lambda: self._swap_job(job))
 
+    def _unusable_new_face(self) -> str:
+        """Why a paired new face cannot be sent (no face in it, or several and none picked)."""
+        cards = {n["label"]: n for n in self.new_faces}
+        for face, label in self.pair_list:
+            card = cards.get(label, {})
+            what = f"New face {label} ({card.get('name')}): {card.get('note')}"
+            if card.get("check") == "several":
+                return f"{what} Pick a face on its card."
+            if card.get("check") == "none":
+                return f"{what} Pair face {face} with another new face."
+        return ""
+
     def stop(self) -> None:
         """Stop waiting for the running task; it keeps running on the server (see resume)."""
-        self._stop.set()
+        self._session.stop()
 
     def resume(self) -> Future:
         """Wait again for the task that was stopped (or timed out)."""
@@ -427,17 +326,11 @@ class FaceSwapWidget(anywidget.AnyWidget):
 
         Raises what the last job raised (the widget shows it too).
         """
-        with self._lock:
-            jobs = list(self._jobs)
-        value = None
-        for job in jobs:
-            value = job.result(timeout=timeout)
-        return value
+        return self._session.wait(timeout)
 
     def close(self) -> None:
         """Close the widget, cancel uploads and remove its temporary files."""
-        self._stop.set()
-        self._worker.shutdown()
+        self._session.close()
         self._receiver.cancel_all()
         super().close()
         self._finalizer()
@@ -456,12 +349,14 @@ class FaceSwapWidget(anywidget.AnyWidget):
             handler(content, buffers)
         except Exception as e:  # a bad message must never break the widget
             log.exception("Widget message %r failed", kind)
-            self.error = explain(e)
+            with self.hold_sync():
+                self.error_at = _ERROR_PLACE.get(str(kind), "swap")
+                self.error = explain(e)
 
     def _handlers(self) -> dict[str, Callable[[dict, list], None]]:
         return {
-            "ready": lambda c, b: self._serve(self._current_keys()),
-            "want": lambda c, b: self._serve([str(k) for k in c.get("keys", [])]),
+            "ready": lambda c, b: self._media.serve(self._current_keys()),
+            "want": lambda c, b: self._media.serve([str(k) for k in c.get("keys", [])]),
             "upload_start": self._on_upload_start,
             "upload_chunk": self._on_upload_chunk,
             "upload_end": self._on_upload_end,
@@ -470,6 +365,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
             "unpair": lambda c, b: self.unpair(int(c["face"])),
             "unpair_new": lambda c, b: self._unpair_new(str(c["new_face"])),
             "remove_new_face": lambda c, b: self.remove_face(str(c["new_face"])),
+            "undo_remove": lambda c, b: self.undo_remove(),
+            "choose_new_face": lambda c, b: self.choose_face(str(c["new_face"]), int(c["face"])),
             "swap": lambda c, b: self.swap(),
             "stop": lambda c, b: self.stop(),
             "resume": lambda c, b: self.resume(),
@@ -528,6 +425,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
     def _current_keys(self) -> list[str]:
         keys = [self.main.get("media")] if self.main.get("media") else []
         keys += [f["media"] for f in self.faces] + [n["media"] for n in self.new_faces]
+        keys += [c["media"] for n in self.new_faces for c in n.get("choices", [])]
         entry = self._shown_entry()
         if entry:
             keys.append(entry["media"])
@@ -537,40 +435,6 @@ class FaceSwapWidget(anywidget.AnyWidget):
         if not self.history:
             return None
         return next((e for e in self.history if e["id"] == self.shown), self.history[-1])
-
-    def _serve(self, keys: Iterable[str]) -> None:
-        """Send the media asked for; remember keys not made yet and send them when they are."""
-        for key in keys:
-            with self._lock:
-                item = self._media.get(key)
-                if item is None:
-                    self._wanted.add(key)
-                    continue
-            self._send_media(key, *item)
-
-    def _publish(self, key: str, mime: str, data: bytes | Path) -> None:
-        with self._lock:
-            self._media[key] = (mime, data)
-            wanted = key in self._wanted
-            self._wanted.discard(key)
-        if wanted:
-            self._send_media(key, mime, data)
-
-    def _send_media(self, key: str, mime: str, data: bytes | Path) -> None:
-        send_media(
-            lambda c, b: self.send(c, b),
-            key,
-            mime,
-            data,
-            next(self._transfers),
-            self.media_chunk_bytes,
-        )
-
-    def _forget_media(self, prefix: str) -> None:
-        with self._lock:
-            for key in [k for k in self._media if k.startswith(prefix)]:
-                del self._media[key]
-            self._wanted = {k for k in self._wanted if not k.startswith(prefix)}
 
     # ------------------------------------------------------------------ inputs
 
@@ -601,28 +465,34 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 check_head(path.name, f.read(64), role)
             return path
         except UploadError as e:
-            self.error = str(e)
+            with self.hold_sync():
+                self.error_at = "original" if role == "main" else "new_faces"
+                self.error = str(e)
             raise
 
     def _set_main(self, path: Path, name: str) -> Future:
         fmt = sniff_file(path)
         assert fmt is not None  # checked by _materialize / the receiver
-        self._stop.set()  # a detection of the previous original is no longer wanted
+        # A video original plays in the widget (muted) unless it is too big to send twice.
+        preview_video = fmt.kind == "video" and path.stat().st_size <= VIDEO_PREVIEW_BYTES
+        self._session.stop()  # a detection of the previous original is no longer wanted
         with self._lock:
             self._rev += 1
             rev = self._rev
             self._main_path = path
             self._main_asset = None
             self._faceset = None
-            self._forget_media("main-")
-            self._forget_media("face-")
+            self._media.forget("main-")
+            self._media.forget("face-")
             info: dict[str, Any] = {
                 "name": name,
                 "kind": fmt.kind,
                 "size": path.stat().st_size,
-                "media": f"main-{rev}" if fmt.kind == "image" else "",
+                "media": f"main-{rev}" if fmt.kind == "image" or preview_video else "",
             }
-            size = _image_size(path) if fmt.kind == "image" else None
+            size = image_size(path) if fmt.kind == "image" else None
+            if preview_video:
+                info["mime"] = fmt.mime
             if size:
                 info["width"], info["height"] = size
             with self.hold_sync():
@@ -633,7 +503,9 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 if self.stopped.get("what") == "detect":
                     self.stopped = {}
         if fmt.kind == "image":
-            self._publish(f"main-{rev}", "image/webp", _webp(path, PREVIEW_SIDE))
+            self._media.publish(f"main-{rev}", "image/webp", webp(path, PREVIEW_SIDE))
+        elif preview_video:
+            self._media.publish(f"main-{rev}", fmt.mime, path)
         return self._submit(lambda: self._detect_job(rev, path, name))
 
     def _redetect(self) -> None:
@@ -645,15 +517,85 @@ class FaceSwapWidget(anywidget.AnyWidget):
 
     def _add_new_face(self, path: Path, name: str) -> str:
         with self._lock:
-            label = _label(next(self._labels))
+            label = label_for(next(self._labels))
             self._new[label] = {"path": path, "name": name, "asset": None}
             key = f"new-{label}"
-        self._publish(key, "image/webp", _webp(path, NEW_FACE_SIDE))
+        self._media.publish(key, "image/webp", webp(path, NEW_FACE_SIDE))
+        card = {
+            "label": label,
+            "name": name,
+            "media": key,
+            "check": "checking",
+            "note": f"Looking for the face in {name}…",
+            "choices": [],
+        }
         with self._lock:
-            self.new_faces = [*self.new_faces, {"label": label, "name": name, "media": key}]
-            self.error = ""
+            self.new_faces = [*self.new_faces, card]
+            if self.error_at == "new_faces":
+                self.error = ""
             self._auto_pair()
+        self._session.background(lambda: self._check_new_face(label))
         return label
+
+    def _update_card(self, label: str, **fields: Any) -> None:
+        with self._lock:
+            self.new_faces = [{**n, **fields} if n["label"] == label else n for n in self.new_faces]
+
+    def _check_new_face(self, label: str) -> None:
+        """Find the faces of new face ``label`` at once, so the card says if it has none or
+        several (then the user picks one), not Swap later."""
+        with self._lock:
+            entry = self._new.get(label)
+        if entry is None or self._client is None:
+            return
+        name = entry["name"]
+        try:
+            faces = self._client.detect_faces(self._new_face_asset(label), progress=False)
+        except NoFaceError:
+            self._update_card(label, check="none", note=f"No face found in {name}.")
+            return
+        except Exception as e:  # the card says what went wrong; Swap stays possible
+            log.debug("Checking new face %s failed", label, exc_info=True)
+            self._update_card(label, check="error", note=explain(e, during="swap"))
+            return
+        with self._lock:
+            if label not in self._new:
+                return
+            self._new[label]["faceset"] = faces
+        if len(faces) == 1:
+            face = faces[0]
+            key = f"new-{label}-face"
+            self._media.publish(key, "image/webp", webp(face.image(), NEW_FACE_SIDE))
+            self._update_card(label, check="ok", note="", media=key)
+            return
+        choices = []
+        for face in faces:
+            key = f"new-{label}-choice-{face.index + 1}"
+            drawn = render_face(face.image(), {}, face.index + 1, max_side=FACE_SIDE)
+            self._media.publish(key, "image/webp", webp(drawn, FACE_SIDE))
+            choices.append({"index": face.index + 1, "media": key})
+        self._update_card(
+            label,
+            check="several",
+            note=f"{len(faces)} faces in {name}: click the one to use.",
+            choices=choices,
+        )
+
+    def choose_face(self, label: str, number: int) -> None:
+        """Use face ``number`` (1, 2, ... as shown on the card) of new face ``label``: its crop
+        is what is sent as the new face."""
+        with self._lock:
+            entry = self._new.get(label)
+            faces = entry.get("faceset") if entry else None
+            if faces is None or not 1 <= number <= len(faces):
+                raise ValueError(f"New face {label} has no face {number} to choose.")
+            face = faces[number - 1]
+            entry["path"], entry["asset"] = Path(face.path), None
+            key = f"new-{label}-face-{number}"
+        self._media.publish(key, "image/webp", webp(face.image(), NEW_FACE_SIDE))
+        self._update_card(
+            label, check="ok", note=f"Face {number} of {entry['name']}.", media=key, choices=[]
+        )
 
     def _auto_pair(self) -> None:
         """One detected face and one new face: pair them (the obvious choice)."""
@@ -664,18 +606,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ background jobs
 
     def _submit(self, job: Callable[[], Any]) -> Future:
-        def run() -> Any:
-            self._stop.clear()
-            self._job_start = time.monotonic()
-            try:
-                return job()
-            finally:
-                self.busy = {}
-
-        future = self._worker.submit(run)
-        with self._lock:
-            self._jobs = [j for j in self._jobs if not j.done()] + [future]
-        return future
+        return self._session.submit(job, after=lambda: setattr(self, "busy", {}))
 
     def _set_busy(self, what: str, state: str, status: str, task_id: int | None = None) -> None:
         with self.hold_sync():
@@ -683,48 +614,39 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 "what": what,
                 "state": state,
                 "task_id": task_id,
-                "elapsed": round(time.monotonic() - self._job_start, 2),
+                "elapsed": round(self._session.elapsed(), 2),
             }
             self.status = status
 
     def _follow(self, task: Any, what: str, status: Callable[[str], str]) -> Any:
-        """Poll ``task`` until it finishes (its saved result), fails (raises) or Stop is pressed."""
-        from .tasks import DEFAULT_TIMEOUTS, poll_interval
+        """Wait for ``task`` (see :meth:`Session.follow`), its states shown as the status."""
 
-        timeout = self.timeout or DEFAULT_TIMEOUTS.get(task.produces or "", 3600.0)
-        start = time.monotonic()
-        last = None
-        while True:
-            task.refresh()
-            if task.state == "done":
-                self._set_busy(what, "saving", status("saving the result"), task.id)
-                return task.result()
-            if task.state == "failed":
-                raise task.error
-            word = _STATUS_WORDS.get(task.status, "running")
-            if word != last:
-                last = word
-                self._set_busy(what, word, status(word), task.id)
-            elapsed = time.monotonic() - start
-            if elapsed >= timeout:
-                raise TaskTimeoutError(
-                    f"Task {task.id} did not finish within {timeout:g} s.", task_id=task.id
-                )
-            if self._stop.wait(poll_interval(elapsed)):
-                raise _Stopped(task.id)
+        def on_state(word: str, task_id: int) -> None:
+            state = "saving" if word == "saving the result" else word
+            self._set_busy(what, state, status(word), task_id)
+
+        return self._session.follow(task, self.timeout, on_state)
 
     def _fail(self, error: BaseException, what: str, task_id: int | None) -> None:
-        if isinstance(error, _Stopped):
+        stopped = {
+            "what": what,
+            "task_id": task_id,
+            # Seconds since the task was submitted, as of now (Resume counts on from there).
+            "since_submitted": round(self._session.since_submitted(), 2),
+        }
+        if isinstance(error, Stopped):
             with self.hold_sync():
-                self.stopped = {"what": what, "task_id": task_id}
+                self.stopped = stopped
                 self.status = (
-                    f"Stopped waiting for task {task_id}; it keeps running on the server. "
-                    "Press Resume to wait for it again."
+                    f"Stopped waiting for task {task_id}. The API cannot cancel it: it keeps "
+                    "running on the server and may be charged. Press Resume to wait for its "
+                    "result again."
                 )
             return
         with self.hold_sync():
             if isinstance(error, TaskTimeoutError) and task_id is not None:
-                self.stopped = {"what": what, "task_id": task_id}
+                self.stopped = stopped
+            self.error_at = "original" if what == "detect" else "swap"
             self.error = explain(error, during=what)
             self.status = ""
 
@@ -737,6 +659,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 return None
             task = self._client.submit_detect_faces(asset)
             task_id = task.id
+            self._session.mark_submitted()
             with self._lock:
                 self._main_asset = asset
             faceset = self._follow(
@@ -746,25 +669,21 @@ class FaceSwapWidget(anywidget.AnyWidget):
         except Exception as e:
             if rev == self._rev:
                 self._fail(e, "detect", task_id)
-            if isinstance(e, _Stopped):
+            if isinstance(e, Stopped):
                 return None
             raise
 
     def _show_faces(self, rev: int, faceset: Any, asset: Any) -> Any:
+        main_path = self._main_path
+        if self.main.get("kind") == "image" and main_path and all(f.box is None for f in faceset):
+            # Uploaded from here, the faces' original is known locally: place them on it.
+            faceset = place_faces(dataclasses.replace(faceset, source_path=str(main_path)))
         with self._lock:
             if rev != self._rev:
                 return None
             self._faceset = faceset
             self._main_asset = asset
-            faces = [
-                {
-                    "index": face.index + 1,
-                    "media": f"face-{rev}-{face.index + 1}",
-                    "width": face.width,
-                    "height": face.height,
-                }
-                for face in faceset.faces
-            ]
+            faces = [face_state(face, f"face-{rev}-{face.index + 1}") for face in faceset.faces]
             with self.hold_sync():
                 self.faces = faces
                 self.stopped = {}
@@ -778,7 +697,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 return
             number = face.index + 1
             drawn = render_face(face.image(), face.kps, number, max_side=FACE_SIDE)
-            self._publish(f"face-{rev}-{number}", "image/webp", _webp(drawn, FACE_SIDE))
+            self._media.publish(f"face-{rev}-{number}", "image/webp", webp(drawn, FACE_SIDE))
 
         for face in faceset.faces:
             draw(face)
@@ -813,16 +732,19 @@ class FaceSwapWidget(anywidget.AnyWidget):
                     main_asset, mapping, faceset=faceset, hd=job["hd"]
                 )
             task_id = task.id
+            self._session.mark_submitted()
             result = self._follow(task, "swap", lambda word: f"Swapping: task {task.id} {word}…")
             return self._show_result(result, job)
         except Exception as e:
             self._fail(e, "swap", task_id)
-            if isinstance(e, _Stopped):
+            if isinstance(e, Stopped):
                 return None
             raise
 
     def _resume_job(self, stopped: dict) -> Any:
         what, task_id = stopped["what"], int(stopped["task_id"])
+        # The clock shows the time since the task was submitted, not since Resume.
+        self._session.resume_clock(float(stopped.get("since_submitted") or 0.0))
         try:
             self.error = ""
             self.stopped = {}
@@ -842,7 +764,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
             return self._show_result(result, job)
         except Exception as e:
             self._fail(e, what, task_id)
-            if isinstance(e, _Stopped):
+            if isinstance(e, Stopped):
                 return None
             raise
 
@@ -850,7 +772,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         path = Path(result.path)
         fmt = sniff_file(path)
         mime = fmt.mime if fmt else "application/octet-stream"
-        elapsed = round(time.monotonic() - self._job_start, 2)
+        elapsed = round(self._session.elapsed(), 2)
         with self._lock:
             rid = next(self._result_ids)
             key = f"result-{rid}"
@@ -874,5 +796,5 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 self.shown = rid
                 self.status = f"Done in {elapsed:.1f} s (task {result.task_id})."
             self.result = result
-        self._publish(key, mime, path)
+        self._media.publish(key, mime, path)
         return result

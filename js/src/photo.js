@@ -1,0 +1,133 @@
+// The original, shown large: an image with a numbered box (a button) on every located face and
+// its five keypoints, or a muted video preview with its duration.
+import { h, flag, replaceChildren } from "./dom.js";
+import { colourSlot } from "./pairing.js";
+import { formatElapsed } from "./text.js";
+
+const pct = (v, total) => `${(100 * v) / total}%`;
+
+/** Whether a key press asks to undo (Delete or Backspace). */
+export function isUndoKey(event) {
+  return event.key === "Delete" || event.key === "Backspace";
+}
+
+export class Photo {
+  /**
+   * @param {{onPick: (target: object) => void, onUndoKey: (target: object) => void}} handlers
+   */
+  constructor({ onPick, onUndoKey }) {
+    this.onPick = onPick;
+    this.onUndoKey = onUndoKey;
+    this.stage = h("div", { class: "mio-photo-stage" });
+    this.boxes = h("div", { class: "mio-photo-boxes", role: "group", "aria-label": "Faces on the photo" });
+    this.caption = h("p", { class: "mio-muted mio-photo-caption" });
+    this.el = h("div", { class: "mio-photo" }, this.stage, this.caption);
+    this.key = null;
+    this.boxSignature = null;
+    this.buttons = new Map();
+    this.video = null;
+  }
+
+  /** @param {{main: object, url: string|null, faces: object[], pairs: any[], selection: object|null}} s */
+  render({ main, url, faces, pairs, selection }) {
+    const key = `${main.kind}|${url || ""}`;
+    if (key !== this.key) {
+      this.key = key;
+      this.boxSignature = null;
+      this.video = null;
+      if (!url) {
+        replaceChildren(this.stage);
+      } else if (main.kind === "video") {
+        this.video = h("video", {
+          src: url,
+          muted: true,
+          controls: true,
+          playsinline: true,
+          preload: "metadata",
+          class: "mio-photo-video",
+          "aria-label": `Original video ${main.name}`,
+          onloadedmetadata: () => this.describeVideo(main),
+        });
+        this.video.muted = true;
+        replaceChildren(this.stage, this.video);
+      } else {
+        replaceChildren(
+          this.stage,
+          h("img", { src: url, alt: `Original: ${main.name}`, class: "mio-photo-img", draggable: "false" }),
+          this.boxes,
+        );
+      }
+    }
+    if (main.kind !== "video") this.caption.textContent = "";
+    flag(this.el, "hidden", !main.name);
+    if (main.kind === "image" && url && main.width && main.height) this.renderBoxes(main, faces, pairs, selection);
+  }
+
+  describeVideo(main) {
+    const d = this.video && this.video.duration;
+    const duration = Number.isFinite(d) ? formatElapsed(d) : "unknown length";
+    this.caption.textContent = `Video, ${duration}, muted preview. Each person's best crop is a card below.`;
+  }
+
+  renderBoxes(main, faces, pairs, selection) {
+    const located = faces.filter((f) => Array.isArray(f.box));
+    const signature = located.map((f) => `${f.index}:${f.box.join(",")}`).join("|") + `|${main.width}x${main.height}`;
+    if (signature !== this.boxSignature) {
+      this.boxSignature = signature;
+      this.buttons.clear();
+      replaceChildren(this.boxes);
+      for (const face of located) {
+        const [x, y, w, hgt] = face.box;
+        const target = { kind: "face", index: face.index };
+        const number = h("span", { class: "mio-box-number" }, String(face.index));
+        const dots = (face.kps || []).map(([kx, ky], i) =>
+          h("span", {
+            class: `mio-kp mio-kp-${i + 1}`,
+            style: `left:${pct(kx - x, w)};top:${pct(ky - y, hgt)}`,
+            "aria-hidden": "true",
+          }),
+        );
+        const button = h(
+          "button",
+          {
+            type: "button",
+            class: "mio-box",
+            "aria-label": `Face ${face.index} on the photo`,
+            "data-face": face.index,
+            style: `left:${pct(x, main.width)};top:${pct(y, main.height)};width:${pct(w, main.width)};height:${pct(hgt, main.height)}`,
+            onclick: () => this.onPick(target),
+            onkeydown: (event) => {
+              if (isUndoKey(event)) {
+                event.preventDefault();
+                this.onUndoKey(target);
+              }
+            },
+          },
+          number,
+          ...dots,
+        );
+        this.buttons.set(face.index, { button, number });
+        this.boxes.append(button);
+      }
+    }
+    const byFace = new Map(pairs.map(([f, l]) => [f, l]));
+    for (const [index, { button, number }] of this.buttons) {
+      const label = byFace.get(index);
+      number.textContent = label ? `${index} → ${label}` : String(index);
+      if (label) {
+        button.dataset.pairedWith = label;
+        button.style.setProperty("--mio-pair", `var(--mio-pair-${colourSlot(label)})`);
+      } else {
+        delete button.dataset.pairedWith;
+        button.style.removeProperty("--mio-pair");
+      }
+      const selected = selection && selection.kind === "face" && selection.index === index;
+      button.setAttribute("aria-pressed", selected ? "true" : "false");
+    }
+  }
+
+  /** The video element of the original (for comparisons), or null. */
+  videoElement() {
+    return this.video;
+  }
+}
