@@ -241,7 +241,6 @@ def plot_faces_on_photo(
 
     ``original``: path, PIL image or bytes of the image the faces were detected in; it is shown
     downscaled to ``max_side`` pixels (boxes are drawn in its own pixels)."""
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
     from PIL import Image
 
@@ -250,8 +249,7 @@ def plot_faces_on_photo(
     scale = min(1.0, max_side / max(w, h))
     shown = img.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
     faces = list(faces)
-    fig = Figure(figsize=(width, width * h / w + 0.3), dpi=100, layout="constrained")
-    _canvas(fig)
+    fig = new_figure(figsize=(width, width * h / w + 0.3), dpi=100, layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(shown, extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="antialiased")
     ax.set_xlim(-0.5, w - 0.5)

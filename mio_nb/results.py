@@ -180,10 +180,14 @@ class FaceSet:
         """ "image" or "video": what the faces were found in, when known."""
         return self.source.kind if self.source else None
 
-    def plot(self, *, columns: int | None = None, size: float = 2.2) -> Figure:
-        """A matplotlib Figure of the crops with their five keypoints, numbered by index."""
-        from .plotting import plot_faces
+    def plot(self, *, columns: int | None = None, size: float = 2.2, on: Any = None) -> Figure:
+        """A matplotlib Figure of the crops with their five keypoints, numbered by index; with
+        ``on=original`` (path, PIL image or bytes of the photo the faces were found in), that
+        photo with every located face's numbered box and keypoints where they are."""
+        from .plotting import plot_faces, plot_faces_on_photo
 
+        if on is not None:
+            return plot_faces_on_photo(self.faces, on)
         return plot_faces(self.faces, columns=columns, size=size)
 
     def _repr_png_(self) -> bytes | None:

@@ -3,8 +3,10 @@ is not in the photo found nowhere. Photos of 1 to 8 known faces (faces_testkit).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from faces_testkit import group_picture, jpeg, service_crop
 from PIL import Image
@@ -162,3 +164,19 @@ def test_two_crops_never_share_a_place_when_the_photo_repeats_a_picture():
     found = locate(picture, [crop for crop, _ in cuts])
     assert all(where is not None for where in found)
     assert sorted(round(where.box[0]) for where in found) == sorted(cut[0] for _, cut in cuts)
+
+
+def test_faceset_plot_on_the_photo_shows_a_picture_of_the_whole_photo():
+    """``faces.plot(on=original)`` is the photo figure, and it displays as a PNG by itself (no
+    pyplot, whatever the backend), with the located faces drawn."""
+    picture, placed = group_picture(2, size=(900, 400), side=256, columns=2)
+    faces = []
+    for i, layout in enumerate(placed):
+        crop, _cut = service_crop(picture, layout)
+        where = locate(picture, [crop])[0]
+        faces.append(Face(i, f"k{i}", "", width=crop.width, height=crop.height, box=where.box))
+    fig = FaceSet(task_id=1, faces=tuple(faces)).plot(on=picture)
+    png = fig._repr_png_()
+    shown = Image.open(io.BytesIO(png))
+    assert len(fig.axes) == 1 and shown.width > shown.height  # the wide photo, not a crop grid
+    assert np.asarray(shown.convert("L")).std() > 20  # not blank
