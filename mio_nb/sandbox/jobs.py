@@ -99,17 +99,26 @@ class Jobs:
             self.storage.commit(tmp, key)
         return size
 
+    def _save_thumbnail(self, image: Image.Image) -> tuple[str, Image.Image]:
+        """A JPEG preview of ``image`` (its longer side at most 540 px) and its key. Previews are
+        JPEG, as services serve them: a tenth of a PNG's encoding time, which matters when 50
+        clients swap at once."""
+        thumb = self.media.thumbnail(image)
+        key = asset_key("jpg")
+        with self.storage.temp_file(".jpg") as tmp:
+            thumb.save(tmp, format="JPEG", quality=85)
+            self.storage.commit(tmp, key)
+        return key, thumb
+
     def _store_result(self, out: Path, *, video: bool) -> dict[str, Any]:
         size = out.stat().st_size
         if not video:
             with Image.open(out) as im:
-                im.load()
-                width, height = im.size
-                thumb = self.media.thumbnail(im)
+                width, height = im.size  # from the header: the full decode is the preview's
+                im.draft("RGB", (540, 540))
+                thumbnail_key, thumb = self._save_thumbnail(im)
             merge_key = asset_key("png")
             self.storage.commit(out, merge_key)
-            thumbnail_key = asset_key("png")
-            self._save_image(thumb, thumbnail_key)
             return {
                 "size": size,
                 "width": width,
@@ -121,13 +130,11 @@ class Jobs:
             }
         info = self.media.probe(out)
         cover = self.media.cover(out)
-        thumb = self.media.thumbnail(cover)
         merge_key = asset_key("mp4")
         self.storage.commit(out, merge_key)
         cover_key = asset_key("png")
         self._save_image(cover, cover_key)
-        cover_thumbnail_key = asset_key("png")
-        self._save_image(thumb, cover_thumbnail_key)
+        cover_thumbnail_key, thumb = self._save_thumbnail(cover)
         return {
             "size": size,
             "duration": round(float(info.duration or 0.0), 6),

@@ -152,9 +152,10 @@ def cover(path: Path, *, marked: bool = True) -> Image.Image:
 
 
 def thumbnail(image: Image.Image, max_side: int = 540) -> Image.Image:
-    """A copy of ``image`` scaled down so that its longer side is at most ``max_side``."""
+    """A copy of ``image`` scaled down so that its longer side is at most ``max_side`` (box
+    filtered: a preview, made fast)."""
     thumb = image.convert("RGB") if image.mode != "RGB" else image.copy()
-    thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    thumb.thumbnail((max_side, max_side), Image.Resampling.BOX, reducing_gap=2.0)
     return thumb
 
 
