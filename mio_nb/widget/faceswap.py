@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
@@ -59,6 +59,9 @@ from .pictures import (
 )
 from .session import Session, Stopped
 
+if TYPE_CHECKING:
+    from ..client import Client
+
 __all__ = ["FaceSwapWidget"]
 
 log = logging.getLogger("mio_nb.widget")
@@ -67,6 +70,9 @@ _STATIC = Path(__file__).parent.parent / "static"
 
 #: Video originals up to this size are sent to the browser for a preview.
 VIDEO_PREVIEW_BYTES = 200_000_000
+
+#: What handles one kind of message from the browser: (content, buffers); its value is unused.
+_Handler = Callable[[dict[str, Any], list[Any]], object]
 
 #: Where the error of each message from the browser is shown.
 _ERROR_PLACE = {
@@ -96,11 +102,15 @@ class FaceSwapWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Dict().tag(sync=True)
     main = traitlets.Dict().tag(sync=True)
-    faces = traitlets.List().tag(sync=True)
-    new_faces = traitlets.List().tag(sync=True)
-    pair_list = traitlets.List().tag(sync=True)
+    #: Detected faces as the view shows them (see :func:`.pictures.face_state`).
+    faces: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    #: New face cards: {"label", "name", "media", "check", "note", "choices"}.
+    new_faces: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    #: [face number, new face label] pairs, sorted (lists, as JSON brings them back).
+    pair_list: traitlets.List[list[Any]] = traitlets.List().tag(sync=True)
     hd = traitlets.Bool(False).tag(sync=True)
-    history = traitlets.List().tag(sync=True)
+    #: One entry per result: {"id", "kind", "name", "media", "pairs", "task_id", ...}.
+    history: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     shown = traitlets.Int(0).tag(sync=True)
     stopped = traitlets.Dict().tag(sync=True)
     #: Where the error belongs: "original", "new_faces" or "swap" (shown next to that control).
@@ -113,7 +123,12 @@ class FaceSwapWidget(anywidget.AnyWidget):
     result = traitlets.Any(None, allow_none=True)
 
     def __init__(
-        self, client: Any = None, *, hd: bool = False, timeout: float | None = None, **kwargs: Any
+        self,
+        client: Client | None = None,
+        *,
+        hd: bool = False,
+        timeout: float | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(hd=hd, **kwargs)
         backend = resolve_backend(client)
@@ -171,7 +186,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         self._media.chunk_bytes = int(value)
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Client | None:
         """The mio_nb Client in use (None when no credentials and no sandbox)."""
         return self._client
 
@@ -342,7 +357,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
             return
         kind = content.get("type")
         try:
-            handler = self._handlers().get(kind)
+            handler = self._handlers().get(kind) if isinstance(kind, str) else None
             if handler is None:
                 log.debug("Unknown widget message %r", kind)
                 return
@@ -353,7 +368,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 self.error_at = _ERROR_PLACE.get(str(kind), "swap")
                 self.error = explain(e)
 
-    def _handlers(self) -> dict[str, Callable[[dict, list], None]]:
+    def _handlers(self) -> dict[str, _Handler]:
         return {
             "ready": lambda c, b: self._media.serve(self._current_keys()),
             "want": lambda c, b: self._media.serve([str(k) for k in c.get("keys", [])]),
@@ -385,8 +400,9 @@ class FaceSwapWidget(anywidget.AnyWidget):
         try:
             self._need_client()
             self._receiver.max_bytes = min(self.max_upload_bytes, MAX_UPLOAD_BYTES)
+            size: Any = content.get("size")  # as the browser sent it: the receiver checks it
             self._receiver.start(
-                upload_id, str(content.get("role")), str(content.get("name")), content.get("size")
+                upload_id, str(content.get("role")), str(content.get("name")), size
             )
         except (UploadError, RuntimeError) as e:
             self._reply(upload_id, "upload_error", message=str(e))
@@ -423,7 +439,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ media
 
     def _current_keys(self) -> list[str]:
-        keys = [self.main.get("media")] if self.main.get("media") else []
+        keys: list[str] = [self.main["media"]] if self.main.get("media") else []
         keys += [f["media"] for f in self.faces] + [n["media"] for n in self.new_faces]
         keys += [c["media"] for n in self.new_faces for c in n.get("choices", [])]
         entry = self._shown_entry()
@@ -438,10 +454,13 @@ class FaceSwapWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ inputs
 
-    def _need_client(self) -> None:
+    def _need_client(self) -> Client:
+        """The client; without one (no credentials, no sandbox) the widget shows how to get one
+        and this raises RuntimeError saying the same."""
         if self._client is None:
             self.error = NO_SANDBOX_NOTICE
             raise RuntimeError(NO_SANDBOX_NOTICE)
+        return self._client
 
     def _materialize(self, src: str | Path | bytes, name: str | None, role: str) -> Path:
         """A checked local file for ``src``; bytes are written to the widget's folder."""
@@ -587,7 +606,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         with self._lock:
             entry = self._new.get(label)
             faces = entry.get("faceset") if entry else None
-            if faces is None or not 1 <= number <= len(faces):
+            if entry is None or faces is None or not 1 <= number <= len(faces):
                 raise ValueError(f"New face {label} has no face {number} to choose.")
             face = faces[number - 1]
             entry["path"], entry["asset"] = Path(face.path), None
@@ -653,11 +672,12 @@ class FaceSwapWidget(anywidget.AnyWidget):
     def _detect_job(self, rev: int, path: Path, name: str) -> Any:
         task_id = None
         try:
+            client = self._need_client()
             self._set_busy("detect", "uploading", f"Uploading {name} to the API…")
-            asset = self._client.upload(path)
+            asset = client.upload(path)
             if rev != self._rev:
                 return None
-            task = self._client.submit_detect_faces(asset)
+            task = client.submit_detect_faces(asset)
             task_id = task.id
             self._session.mark_submitted()
             with self._lock:
@@ -708,29 +728,28 @@ class FaceSwapWidget(anywidget.AnyWidget):
     def _new_face_asset(self, label: str) -> Any:
         entry = self._new[label]
         if entry["asset"] is None:
-            entry["asset"] = self._client.upload(entry["path"])
+            entry["asset"] = self._need_client().upload(entry["path"])
         return entry["asset"]
 
     def _swap_job(self, job: dict) -> Any:
         task_id = None
         try:
+            client = self._need_client()
             self.error = ""
             self._set_busy("swap", "uploading", "Uploading the new faces to the API…")
             faceset = job["faceset"]
             main_asset = self._main_asset
             if main_asset is None:
-                main_asset = self._client.upload(job["main_path"])
+                main_asset = client.upload(job["main_path"])
             assets = {face: self._new_face_asset(label) for face, label in job["pairs"]}
             video = job["kind"] == "video"
             if len(faceset.faces) == 1:
                 (new_asset,) = assets.values()
-                submit = self._client.submit_video_swap if video else self._client.submit_image_swap
+                submit = client.submit_video_swap if video else client.submit_image_swap
                 task = submit(main_asset, new_asset, hd=job["hd"])
             else:
                 mapping = {faceset.faces[face - 1]: asset for face, asset in assets.items()}
-                task = self._client.submit_face_swap(
-                    main_asset, mapping, faceset=faceset, hd=job["hd"]
-                )
+                task = client.submit_face_swap(main_asset, mapping, faceset=faceset, hd=job["hd"])
             task_id = task.id
             self._session.mark_submitted()
             result = self._follow(task, "swap", lambda word: f"Swapping: task {task.id} {word}…")
@@ -748,7 +767,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         try:
             self.error = ""
             self.stopped = {}
-            task = self._client.task(task_id)
+            task = self._need_client().task(task_id)
             if what == "detect":
                 rev = self._rev
                 faceset = self._follow(
