@@ -42,7 +42,7 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     for i in range(8):
         src = samples.grace_hopper() if i % 2 == 0 else samples.astronaut()
         with Image.open(src) as im:
-            img = im.convert("RGB").resize((256 + 8 * i, 256 + 8 * i))
+            img = im.convert("RGB").resize((384 + 8 * i, 384 + 8 * i))
         if i % 4 >= 2:
             img = ImageOps.mirror(img)
         path = folder / f"photo-{i}.jpg"

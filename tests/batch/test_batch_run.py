@@ -46,7 +46,9 @@ def test_mixed_good_and_bad_jobs_each_get_their_record_in_input_order(
     with Client.for_sandbox(real, output_dir=tmp_path / "out", progress=False) as client:
         records = client.batch(jobs, workers=3, progress=False)
     assert [r.index for r in records] == [0, 1, 2, 3, 4]
-    assert [r.status for r in records] == ["done", "failed", "failed", "failed", "done"]
+    assert [r.status for r in records] == ["done", "failed", "failed", "failed", "done"], [
+        str(r.error) for r in records
+    ]
     assert isinstance(records[1].error, NoFaceError) and records[1].task_id is not None
     assert isinstance(records[2].error, MissingFileError)
     assert isinstance(records[3].error, UnsupportedFormatError)
