@@ -31,8 +31,10 @@ def _landmarks(rgb: np.ndarray) -> np.ndarray:
 
 
 def test_portraits_differ_in_mouth_opening() -> None:
-    """The material: the astronaut smiles with teeth, Grace Hopper's mouth is closed."""
-    assert mouth_opening(_landmarks(load_rgb(samples.astronaut()))) > 2 * OPEN_MOUTH
+    """The material: the astronaut smiles with teeth, Grace Hopper's mouth is closed (the
+    astronaut measures 0.14-0.16 of her eye distance, by the JPEG or PNG copy: well above the
+    0.08 that counts as open)."""
+    assert mouth_opening(_landmarks(load_rgb(samples.astronaut()))) > 1.5 * OPEN_MOUTH
     assert mouth_opening(_landmarks(load_rgb(samples.grace_hopper()))) < OPEN_MOUTH / 2
 
 
