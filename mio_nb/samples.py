@@ -8,7 +8,7 @@ in each is known. Files are cached on disk
 
 >>> from mio_nb import samples
 >>> samples.group_photo(faces=3)  # doctest: +SKIP
-PosixPath('.../group-3-v1.png')
+PosixPath('.../group-3-v2.png')
 """
 
 from __future__ import annotations

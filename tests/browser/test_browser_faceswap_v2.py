@@ -88,7 +88,9 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
     expect(root.get_by_text(f"2 faces in {two.name}: click the one to use.")).to_be_visible(
         timeout=DETECT * 1000
     )
-    expect(root.get_by_text("No face found in coffee-v1.png.")).to_be_visible(timeout=DETECT * 1000)
+    expect(root.get_by_text(f"No face found in {samples.no_face().name}.")).to_be_visible(
+        timeout=DETECT * 1000
+    )
     shots(lab, "new-faces-checked", element=faceswap.root)
     faceswap.button(f"Use face 2 of {two.name}").click()
     expect(root.get_by_text(f"Face 2 of {two.name}.")).to_be_visible(timeout=30_000)
@@ -139,7 +141,7 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
     faceswap.button("Face 3 on the photo").click()
     faceswap.button("Swap").click()
     swap_error = root.get_by_role("region", name="Swap section").get_by_role("alert")
-    expect(swap_error).to_contain_text("New face C (coffee-v1.png)")
+    expect(swap_error).to_contain_text(f"New face C ({samples.no_face().name})")
     shots(lab, "error-next-to-swap", element=faceswap.root)
     set_theme(lab, DARK)
     try:
@@ -167,7 +169,7 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
 
     # Removing a card asks nothing and can be undone once.
     faceswap.button("Remove new face C").click()
-    expect(root.get_by_text("Removed C (coffee-v1.png).")).to_be_visible()
+    expect(root.get_by_text(f"Removed C ({samples.no_face().name}).")).to_be_visible()
     expect(faceswap.new_faces()).to_have_count(2)
     shots(lab, "removed-with-undo", element=faceswap.root)
     faceswap.button("Undo").click()
