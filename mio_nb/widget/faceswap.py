@@ -402,7 +402,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
         except UploadError as e:
             self._reply(upload_id, "upload_error", message=str(e))
             return
-        self._reply(upload_id, "upload_ack", received=received)
+        if content.get("ack", True) is not False:  # the page asks for an ack every few chunks
+            self._reply(upload_id, "upload_ack", received=received)
 
     def _on_upload_end(self, content: dict, _buffers: list) -> None:
         upload_id = str(content.get("upload"))
