@@ -5,12 +5,9 @@ Jupyter server and ~1 MB on Colab), so both directions go in chunks, as custom m
 binary buffers (never base64, never in widget state):
 
 - browser -> kernel: ``upload_start`` {upload, role, name, size}, then ``upload_chunk``
-  {upload, offset} + one buffer, each acknowledged with ``upload_ack`` {upload, received} (the
-  bytes written in order so far) unless it says ``ack: false`` (the page asks for an ack every
-  few chunks, the last one and the first one sent again after a loss: every message costs the
-  page more than its bytes), then ``upload_end``; :class:`UploadReceiver` writes the chunks to
-  a file and checks the size against ``MAX_UPLOAD_BYTES`` and the format by magic bytes, as the
-  browser did before sending.
+  {upload, offset} + one buffer, each acknowledged with ``upload_ack`` {upload, received}, then
+  ``upload_end``; :class:`UploadReceiver` writes the chunks to a file and checks the size against
+  ``MAX_UPLOAD_BYTES`` and the format by magic bytes, as the browser did before sending.
 - kernel -> browser: :func:`send_media` sends a file or bytes as ``media`` {key, transfer, part,
   parts, mime, size} messages of at most ``MEDIA_CHUNK_BYTES`` each.
 """
@@ -31,9 +28,9 @@ from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, SUPPORTED_NAMES, FileFormat, 
 
 #: Kernel -> browser part size: well under Colab's ~1 MB message limit, and still fast.
 MEDIA_CHUNK_BYTES = 512 * 1024
-#: The largest upload chunk the kernel accepts (the browser sends 960 KiB).
+#: The largest upload chunk the kernel accepts (the browser sends 256 KiB).
 MAX_CHUNK_BYTES = 4 << 20
-#: Chunks of one upload that may arrive ahead of a gap (the browser keeps 16 in flight).
+#: Chunks of one upload that may arrive ahead of a gap (the browser keeps 8 in flight).
 MAX_EARLY_CHUNKS = 16
 #: Uploads that may be in progress at once (each holds an open file).
 MAX_OPEN_UPLOADS = 8

@@ -10,12 +10,6 @@ export const UPLOAD_CHUNK_BYTES = 960 * 1024;
 /** Chunks in flight before the kernel must acknowledge: bounds memory on both sides. */
 export const UPLOAD_WINDOW = 16;
 
-/** Chunks per acknowledgement asked of the kernel by default: a quarter of the window, so the
- * window never empties while an ack is on its way (every ack is a message the page handles). */
-export function defaultAckEvery(window) {
-  return Math.max(1, Math.floor(window / 4));
-}
-
 /** [{offset, length}, ...] covering `size` bytes in pieces of at most `chunkSize`. */
 export function planChunks(size, chunkSize = UPLOAD_CHUNK_BYTES) {
   if (!(chunkSize > 0)) throw new RangeError("chunkSize must be positive");
@@ -29,30 +23,21 @@ export function planChunks(size, chunkSize = UPLOAD_CHUNK_BYTES) {
 /**
  * Flow control of one upload: `next()` gives the next chunk to send while fewer than `window`
  * chunks are unacknowledged; `ack(received)` records the kernel's count of bytes written.
- * Each chunk says whether the kernel should acknowledge it (`ack`): every `ackEvery`-th chunk
- * (never more than `window`), the last one, and the first one sent again after `rewind()`.
  */
 export class UploadFlow {
-  constructor(size, { chunkSize = UPLOAD_CHUNK_BYTES, window = UPLOAD_WINDOW, ackEvery } = {}) {
+  constructor(size, { chunkSize = UPLOAD_CHUNK_BYTES, window = UPLOAD_WINDOW } = {}) {
     this.size = size;
     this.chunkSize = chunkSize;
     this.window = window;
-    this.ackEvery = Math.min(window, Math.max(1, ackEvery ?? defaultAckEvery(window)));
     this.sent = 0;
     this.acked = 0;
-    this.ackNext = false;
   }
 
   next() {
     if (this.sent >= this.size) return null;
     if (this.sent - this.acked >= this.window * this.chunkSize) return null;
-    const length = Math.min(this.chunkSize, this.size - this.sent);
-    const index = Math.floor(this.sent / this.chunkSize);
-    const last = this.sent + length === this.size;
-    const ack = last || this.ackNext || (index + 1) % this.ackEvery === 0;
-    const chunk = { offset: this.sent, length, ack };
-    this.ackNext = false;
-    this.sent += length;
+    const chunk = { offset: this.sent, length: Math.min(this.chunkSize, this.size - this.sent) };
+    this.sent += chunk.length;
     return chunk;
   }
 
@@ -66,7 +51,6 @@ export class UploadFlow {
   /** Send again everything not acknowledged (a chunk was lost on the way): go-back-N. */
   rewind() {
     this.sent = this.acked;
-    this.ackNext = true;
   }
 
   get done() {

@@ -31,13 +31,12 @@ export function uploadFile({
   onProgress = () => {},
   chunkSize = UPLOAD_CHUNK_BYTES,
   window = UPLOAD_WINDOW,
-  ackEvery = undefined,
   stallMs = 60_000,
   resendMs = 2_000,
 }) {
   const upload = newUploadId();
   const name = file.name || (role === "main" ? "original" : "new-face");
-  const flow = new UploadFlow(file.size, { chunkSize, window, ackEvery });
+  const flow = new UploadFlow(file.size, { chunkSize, window });
   return new Promise((resolve, reject) => {
     let finished = false;
     let ended = false;
@@ -99,10 +98,7 @@ export function uploadFile({
         for (let chunk = flow.next(); chunk && !finished; chunk = flow.next()) {
           const data = await readChunk(chunk);
           if (finished) return;
-          // The kernel acknowledges a chunk unless it says `ack: false` (older pages ask for all).
-          const content = { type: "upload_chunk", upload, offset: chunk.offset };
-          if (!chunk.ack) content.ack = false;
-          send(content, [data]);
+          send({ type: "upload_chunk", upload, offset: chunk.offset }, [data]);
         }
         if (flow.done && !ended && !finished) {
           ended = true;

@@ -6,7 +6,7 @@ import { checkInBrowser, uploadFile } from "../src/upload.js";
 // driver is checked for order, windowing and completion without a kernel.
 function kernelPeer({ failAt = null, silent = false, lose = null } = {}) {
   const handlers = new Set();
-  const peer = { messages: [], received: [], acksAsked: [], maxInFlight: 0, inFlight: 0 };
+  const peer = { messages: [], received: [], maxInFlight: 0, inFlight: 0 };
   const reply = (msg) => setTimeout(() => handlers.forEach((h) => h(msg)), 0);
   peer.listen = (h) => {
     handlers.add(h);
@@ -22,7 +22,6 @@ function kernelPeer({ failAt = null, silent = false, lose = null } = {}) {
     if (content.type === "upload_chunk" && content.offset !== peer.received.reduce((n, b) => n + b.length, 0)) {
       // The kernel keeps what comes after a gap aside and acknowledges only bytes in order.
       const got = peer.received.reduce((n, b) => n + b.length, 0);
-      if (content.ack === false) return;
       setTimeout(() => reply({ type: "upload_ack", upload: content.upload, received: got }), 1);
       return;
     }
@@ -33,14 +32,6 @@ function kernelPeer({ failAt = null, silent = false, lose = null } = {}) {
       assert.equal(content.offset, got, "chunks arrive in order");
       peer.received.push(Buffer.from(buffers[0]));
       const total = got + buffers[0].byteLength;
-      if (content.ack === false) {
-        peer.inFlight -= 1; // counted as in flight until the next acknowledgement covers it
-        peer.unacked = (peer.unacked || 0) + 1;
-        peer.maxInFlight = Math.max(peer.maxInFlight, peer.unacked + peer.inFlight);
-        return;
-      }
-      peer.acksAsked.push(total);
-      peer.unacked = 0;
       // Acknowledge later, as a busy kernel would.
       setTimeout(() => {
         peer.inFlight -= 1;
@@ -108,47 +99,6 @@ test("a kernel that stops answering ends the upload with a message and a cancel"
 test("checkInBrowser reads only the head and refuses a PDF", async () => {
   const pdf = new File([new TextEncoder().encode("%PDF-1.7 ...")], "doc.pdf");
   assert.match(await checkInBrowser(pdf, "main", 500_000_000), /doc\.pdf is not a supported file/);
-});
-
-test("the kernel is asked to acknowledge every few chunks and the last; the window holds", async () => {
-  const peer = kernelPeer();
-  const { blob, data } = blobOf(10_500);
-  const progress = [];
-  const result = await uploadFile({
-    file: blob,
-    role: "main",
-    send: peer.send,
-    listen: peer.listen,
-    chunkSize: 1000,
-    window: 8,
-    onProgress: (sent, total) => progress.push([sent, total]),
-  });
-  assert.equal(result.size, 10_500);
-  assert.deepEqual(Buffer.concat(peer.received), Buffer.from(data));
-  assert.equal(peer.messages.filter((t) => t === "upload_chunk").length, 11);
-  // A quarter of the window: acknowledgements after chunks 2, 4, 6, 8, 10 and the last (11).
-  assert.deepEqual(peer.acksAsked, [2000, 4000, 6000, 8000, 10_000, 10_500]);
-  assert.ok(peer.maxInFlight <= 8, `in flight: ${peer.maxInFlight}`);
-  assert.deepEqual(progress.at(-1), [10_500, 10_500]);
-  assert.ok(progress.length >= 6, "progress at each acknowledgement");
-});
-
-test("a chunk lost between acknowledgements is sent again and the file arrives whole", async () => {
-  const peer = kernelPeer({ lose: 5000 });
-  const { blob, data } = blobOf(20_000);
-  const result = await uploadFile({
-    file: blob,
-    role: "main",
-    send: peer.send,
-    listen: peer.listen,
-    chunkSize: 1000,
-    window: 8,
-    ackEvery: 4,
-    resendMs: 50,
-  });
-  assert.equal(result.size, 20_000);
-  assert.deepEqual(Buffer.concat(peer.received), Buffer.from(data));
-  assert.ok(peer.messages.filter((t) => t === "upload_chunk").length > 20, "something was resent");
 });
 
 test("a chunk lost on the way is sent again and the file arrives whole", async () => {

@@ -402,8 +402,7 @@ class FaceSwapWidget(anywidget.AnyWidget):
         except UploadError as e:
             self._reply(upload_id, "upload_error", message=str(e))
             return
-        if content.get("ack", True) is not False:  # the page asks for an ack every few chunks
-            self._reply(upload_id, "upload_ack", received=received)
+        self._reply(upload_id, "upload_ack", received=received)
 
     def _on_upload_end(self, content: dict, _buffers: list) -> None:
         upload_id = str(content.get("upload"))

@@ -93,51 +93,6 @@ def test_chunks_that_overtake_each_other_are_put_back_in_order(
     assert Path(widget._main_path).read_bytes() == data
 
 
-def test_acknowledgements_only_where_the_page_asks_and_a_lost_chunk_is_recovered(
-    widget: FaceSwapWidget, front: Frontend
-):
-    # As js/src/chunks.js sends: `ack: false` except every 4th chunk, the last one, and the first
-    # chunk sent again after a loss. Here chunk 5 is lost on the way and sent again from byte
-    # 5 * piece (go-back-N), so chunks 6.. arrive twice.
-    data = samples.group_photo(faces=2).read_bytes()
-    size, piece = len(data), 16 * 1024
-    offsets = list(range(0, size, piece))
-    assert len(offsets) > 12, "the sample must span more than 12 chunks"
-    front.send(
-        {"type": "upload_start", "upload": "u1", "role": "main", "name": "g.png", "size": size}
-    )
-
-    def chunk(index: int, ack: bool) -> None:
-        offset = offsets[index]
-        content = {"type": "upload_chunk", "upload": "u1", "offset": offset}
-        if not ack:
-            content["ack"] = False
-        front.send(content, [data[offset : offset + piece]])
-
-    def asks(index: int) -> bool:
-        return index == len(offsets) - 1 or (index + 1) % 4 == 0
-
-    for index in range(9):
-        if index != 5:  # lost
-            chunk(index, asks(index))
-    chunk(5, True)  # sent again after the resend timer: asks at once
-    for index in range(6, len(offsets)):
-        chunk(index, asks(index))
-
-    acks = [r["received"] for r in front.replies("u1") if r["type"] == "upload_ack"]
-    # upload_start, chunk 4 (index 3), chunk 8 (index 7: after the gap, still 5 chunks in order),
-    # the resent chunk 6 (the gap filled: 9 chunks in order), then every 4th (chunk 8 again, a
-    # duplicate: still 9) and the last.
-    expected = [0, 4 * piece, 5 * piece, 9 * piece]
-    expected += [min(size, max(i + 1, 9) * piece) for i in range(6, len(offsets)) if asks(i)]
-    assert acks == expected
-    front.send({"type": "upload_end", "upload": "u1"})
-    assert front.replies("u1")[-1] == {"type": "upload_done", "upload": "u1"}
-    widget.wait(timeout=60)
-    assert Path(widget._main_path).read_bytes() == data
-    assert widget.main["name"] == "g.png" and widget.main["size"] == size
-
-
 def test_a_chunk_far_ahead_of_a_gap_that_never_fills_is_refused(
     widget: FaceSwapWidget, front: Frontend
 ):
