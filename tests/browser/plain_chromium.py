@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import websocket  # websocket-client, a dependency of jupyter_server's test tools
+import websocket  # websocket-client, which jupyter_server requires
 from conftest import CHROMIUM, CHROMIUM_ARGS
 
 
