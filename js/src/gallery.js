@@ -1,18 +1,8 @@
 // The cards: detected faces (with an explicit undo on each pair) and new faces (with what the
 // check found, the faces to pick from, and a remove button).
 import { h, flag, replaceChildren } from "./dom.js";
-import { badges, colourSlot } from "./pairing.js";
-import { isUndoKey } from "./photo.js";
-
-function markPair(button, label) {
-  if (label) {
-    button.dataset.pairedWith = label;
-    button.style.setProperty("--mio-pair", `var(--mio-pair-${colourSlot(label)})`);
-  } else {
-    delete button.dataset.pairedWith;
-    button.style.removeProperty("--mio-pair");
-  }
-}
+import { badges } from "./pairing.js";
+import { isUndoKey, markPair } from "./photo.js";
 
 /** Puts the picture `url` in `holder` (an .mio-card-img), or empties it. */
 export function fillImage(holder, url) {

@@ -11,6 +11,17 @@ export function isUndoKey(event) {
   return event.key === "Delete" || event.key === "Backspace";
 }
 
+/** Marks `button` as paired with new face `label` (its colour), or as unpaired. */
+export function markPair(button, label) {
+  if (label) {
+    button.dataset.pairedWith = label;
+    button.style.setProperty("--mio-pair", `var(--mio-pair-${colourSlot(label)})`);
+  } else {
+    delete button.dataset.pairedWith;
+    button.style.removeProperty("--mio-pair");
+  }
+}
+
 export class Photo {
   /**
    * @param {{onPick: (target: object) => void, onUndoKey: (target: object) => void}} handlers
@@ -114,13 +125,7 @@ export class Photo {
     for (const [index, { button, number }] of this.buttons) {
       const label = byFace.get(index);
       number.textContent = label ? `${index} → ${label}` : String(index);
-      if (label) {
-        button.dataset.pairedWith = label;
-        button.style.setProperty("--mio-pair", `var(--mio-pair-${colourSlot(label)})`);
-      } else {
-        delete button.dataset.pairedWith;
-        button.style.removeProperty("--mio-pair");
-      }
+      markPair(button, label);
       const selected = selection && selection.kind === "face" && selection.index === index;
       button.setAttribute("aria-pressed", selected ? "true" : "false");
     }
