@@ -72,3 +72,16 @@ def test_unreadable_files_are_701(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as info:
         media.cover(video)
     assert info.value.code == 701
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_stored_png_reads_back_pixel_for_pixel(tmp_path: Path, mode: str) -> None:
+    """compress_level=0 (the instant engine's results) writes its own stored PNG: any reader
+    gets the same pixels back."""
+    image = media.mark(media.open_image(samples.grace_hopper())).convert(mode)
+    out = tmp_path / "stored.png"
+    media.save_png(image, out, compress_level=0)
+    with Image.open(out) as back:
+        back.load()
+        assert back.format == "PNG" and back.mode == mode and back.size == image.size
+        assert back.tobytes() == image.tobytes()
