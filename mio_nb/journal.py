@@ -82,6 +82,10 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # Events read so far, and where the file was read up to (which file, how far, how many
+        # lines): every read parses only what was appended since, by this or another process.
+        self._read_lock = threading.Lock()
+        self._read: tuple[list[dict[str, Any]], tuple[int, int] | None, int, int] = ([], None, 0, 0)
 
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
@@ -182,19 +186,31 @@ class Journal:
         )
 
     def _events(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        try:
+            st = self.path.stat()
+        except (FileNotFoundError, NotADirectoryError):  # no journal (yet), or no folder
             return []
-        events = []
-        with open(self.path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    events.append(json.loads(line))
-                except ValueError:  # a torn last line after a crash: skip it, keep the rest
-                    log.warning("Skipping unreadable line %d of %s", n, self.path)
-        return events
+        with self._read_lock:
+            events, identity, offset, lines = self._read
+            if identity != (st.st_dev, st.st_ino) or st.st_size < offset:  # a new or cut file
+                events, offset, lines = [], 0, 0
+            if st.st_size > offset:
+                with open(self.path, "rb") as f:
+                    f.seek(offset)
+                    tail = f.read(st.st_size - offset)
+                complete = tail.rfind(b"\n") + 1  # a line being written is read next time
+                for raw in tail[:complete].splitlines():
+                    lines += 1
+                    line = raw.strip()
+                    if not line:
+                        continue
+                    try:
+                        events.append(json.loads(line))
+                    except ValueError:  # a torn line after a crash: skip it, keep the rest
+                        log.warning("Skipping unreadable line %d of %s", lines, self.path)
+                offset += complete
+            self._read = (events, (st.st_dev, st.st_ino), offset, lines)
+            return list(events)
 
     def entries(self) -> list[JournalEntry]:
         """One entry per task or unconfirmed attempt, oldest first."""

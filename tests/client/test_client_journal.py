@@ -108,3 +108,32 @@ def test_a_journal_of_mio_nb_0_1_reads_in_the_current_vocabulary(tmp_path: Path)
     assert (done.type, done.status, done.files) == ("get-face", "done", ("a.png",))
     assert (unconfirmed.type, unconfirmed.status) == ("multiple-face-swap", "unconfirmed")
     assert "timed out" in unconfirmed.error["message"]
+
+
+def test_the_journal_sees_what_others_append_and_survives_a_torn_line(tmp_path: Path):
+    """Reads parse only what was appended since the last read, and still see lines written by
+    another writer (another process, another Journal), skip a torn line, and start over when
+    the file is replaced."""
+    from mio_nb.journal import Journal
+    from mio_nb.protocol import TaskType
+
+    path = tmp_path / "journal.jsonl"
+    mine, other = Journal(path), Journal(path)
+    first = mine.attempt(TaskType.FACE_SWAP, "srv", {}, {})
+    mine.submitted(1, TaskType.FACE_SWAP, "srv", {}, {}, attempt=first)
+    assert [e.task_id for e in mine.entries()] == [1]
+    second = other.attempt(TaskType.FACE_SWAP, "srv", {}, {})
+    other.submitted(2, TaskType.FACE_SWAP, "srv", {}, {}, attempt=second)
+    other.done(2, "srv", ["b.png"])
+    assert [e.task_id for e in mine.entries()] == [1, 2]
+    assert mine.find(2, "srv").files == ("b.png",)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('{"event": "done", "task_id": 1, "ser')  # a crash in the middle of a line
+    assert mine.find(1, "srv").status == "pending"  # the unfinished line is not read yet
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n")
+    mine.done(1, "srv", ["a.png"])
+    assert mine.find(1, "srv").files == ("a.png",)  # the torn line skipped, the rest kept
+    path.unlink()
+    Journal(path).attempt(TaskType.GET_FACE, "srv", {}, {})
+    assert [e.task_id for e in mine.entries()] == [None]  # a new file: read from its start
