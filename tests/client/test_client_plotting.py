@@ -36,7 +36,7 @@ def test_keypoints_are_drawn_in_their_colours_at_their_scaled_positions() -> Non
 def test_the_number_badge_is_drawn_top_left_and_the_rest_is_the_crop() -> None:
     drawn = render_face(_gray_crop(), KPS, 7, max_side=240)
     corner = drawn.crop((0, 0, 40, 40)).convert("L")
-    assert min(corner.getdata()) < 80  # the dark badge
+    assert min(corner.get_flattened_data()) < 80  # the dark badge
     assert drawn.getpixel((190, 230))[:3] == (128, 128, 128)  # far from every mark
 
 
