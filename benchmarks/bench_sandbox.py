@@ -230,6 +230,11 @@ def main() -> int:
                 )
         finally:
             server.stop()
+    return print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, str, str, bool]]) -> int:
+    """Print (measure, value, target, met) rows as a table; 0 if every target is met, else 1."""
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>12}  {'target':>12}  result")
     for name, value, target, ok in rows:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import requests
-from bench_sandbox import TOKEN, PeakRss, Server
+from bench_sandbox import TOKEN, PeakRss, Server, print_rows
 
 from mio_nb import protocol as P
 from mio_nb import samples
@@ -240,11 +240,7 @@ def main() -> int:
             )
         finally:
             server.stop()
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>10}  {'target':>10}  result")
-    for name, value, target, ok in rows:
-        print(f"{name:<{width}}  {value:>10}  {target:>10}  {'PASS' if ok else 'MISS'}")
-    return 0 if all(r[3] for r in rows) else 1
+    return print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -80,24 +80,7 @@ def test_no_credentials_fall_back_to_the_shared_sandbox(tmp_path: Path) -> None:
 
 def test_without_credentials_or_sandbox_connect_says_how_to_get_either(tmp_path: Path) -> None:
     # A real interpreter in which the sandbox package cannot be imported, as in a core install.
-    code = (
-        "import sys; sys.modules['mio_nb.sandbox'] = None\n"
-        "import mio_nb\n"
-        "from mio_nb.backend import resolve_backend\n"
-        "b = resolve_backend()\n"
-        "print(b.mode); print(b.notice)\n"
-        "try:\n"
-        "    mio_nb.connect()\n"
-        "except mio_nb.MissingCredentialsError as e:\n"
-        "    print('raised:', str(e).replace(chr(10), ' '))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
-    env["HOME"] = str(tmp_path)
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+    lines = _connect_without(tmp_path, "mio_nb.sandbox")
     assert lines[0] == "unavailable"
     assert "MIOCREATE_TOKEN" in lines[1] and "not installed" in lines[1]
     # Hints that work from PyPI (no "mio-nb" package is published there) or from a clone.

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nbformat.v4 import new_code_cell, new_notebook
 from PIL import Image, ImageStat
 
 IMAGE_MAX_BYTES = 187_500  # one displayed picture: 250 KB once base64-encoded in the notebook
@@ -22,6 +23,18 @@ TEXT_MAX_BYTES = 20_000  # one text output (a banner, a path, a repr)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _URL = re.compile(r"""\b(?:src|href|poster)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 _DATA_URL = re.compile(r"^data:([\w/+.-]+);base64,(.*)$", re.DOTALL)
+
+
+def python_notebook(*sources: str) -> Any:
+    """A notebook of code cells ``sources`` for the environment's python3 kernel."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [new_code_cell(source) for source in sources]
+    return nb
 
 
 def output_kind(output: Mapping[str, Any]) -> str:

@@ -17,8 +17,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from nb_outputs import WIDGET_VIEW, cell_kinds, check_output
-from nbformat.v4 import new_code_cell, new_notebook
+from nb_outputs import WIDGET_VIEW, cell_kinds, check_output, python_notebook
 
 TOKEN = "sbx_colab_" + secrets.token_hex(12)
 FAKE_COLAB = """
@@ -57,14 +56,7 @@ EXPECTED = [set(), {"text"}, {"image"}, {"image", "text"}, {"video", "text"}, {"
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_in_a_colab_kernel_every_output_is_self_contained(run_notebook, notebooks_copy: Path):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(source) for source in CELLS]
-    executed = run_notebook(nb, notebooks_copy)
+    executed = run_notebook(python_notebook(*CELLS), notebooks_copy)
     cells = executed.cells
     assert [cell_kinds(c) for c in cells] == EXPECTED
     assert "".join(cells[1].outputs[0]["text"]).strip() == "Colab secrets"

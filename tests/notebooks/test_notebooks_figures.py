@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nb_outputs import cell_kinds, check_output
-from nbformat.v4 import new_code_cell, new_notebook
+from nb_outputs import cell_kinds, check_output, python_notebook
 
 DRAW = (
     "fig = new_figure(figsize=(3, 2))\n"
@@ -17,20 +16,9 @@ DRAW = (
 )
 
 
-def _notebook(*sources: str):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(s) for s in sources]
-    return nb
-
-
 def test_package_figures_show_a_png_under_every_backend(run_notebook, notebooks_copy: Path):
     executed = run_notebook(
-        _notebook(
+        python_notebook(
             "from mio_nb.plotting import new_figure\nfrom matplotlib.figure import Figure",
             # No pyplot, the kernel's default backend: matplotlib's own Figure is text only...
             "plain = Figure(figsize=(3, 2)); plain.add_subplot().plot([0, 1])\nplain",
