@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "InsufficientCreditsError": "mio_nb.errors",
     "RateLimitError": "mio_nb.errors",
     "TaskTimeoutError": "mio_nb.errors",
+    "WaitStopped": "mio_nb.errors",
     "NetworkError": "mio_nb.errors",
 }
 
@@ -95,6 +96,7 @@ __all__ = [
     "TaskTimeoutError",
     "UnsupportedFormatError",
     "VideoResult",
+    "WaitStopped",
     "__version__",
     "connect",
     "draw_face",
@@ -128,6 +130,7 @@ if TYPE_CHECKING:
         TaskError,
         TaskTimeoutError,
         UnsupportedFormatError,
+        WaitStopped,
     )
     from .journal import JournalEntry
     from .plotting import draw_face

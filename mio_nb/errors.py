@@ -294,6 +294,13 @@ class TaskTimeoutError(MioError):
             self.hint = self.hint.replace("ID", str(self.task_id))
 
 
+class WaitStopped(MioError):
+    """Waiting for a task was stopped (``Task.wait(stop=event)``, the widget's Stop button); the
+    task keeps running on the server."""
+
+    default_hint = "Resume with client.task(ID).wait(); the task was not cancelled."
+
+
 class NetworkError(MioError, ConnectionError):
     """The server could not be reached, or the connection broke before an answer came."""
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import protocol
-from .errors import MioError, OutputFolderError, TaskError, TaskTimeoutError
+from .errors import MioError, OutputFolderError, TaskError, TaskTimeoutError, WaitStopped
 from .formats import VIDEO_SUFFIXES
 from .preflight import check_timeout
 from .protocol import TaskType
@@ -223,11 +224,20 @@ class Task:
         self._ctx.journal.done(self.id, server, files_of(result))
         return result
 
-    def wait(self, timeout: float | None = None, progress: bool = True) -> Saved:
+    def wait(
+        self,
+        timeout: float | None = None,
+        progress: bool = True,
+        *,
+        stop: threading.Event | None = None,
+        on_status: Callable[[Task], None] | None = None,
+    ) -> Saved:
         """Poll until the task finishes, save its result to the output folder and return it.
 
         ``timeout``: total seconds (default: 15 min, 60 min for videos) -> TaskTimeoutError,
         the task keeps running. Ctrl-C stops waiting; ``client.task(ID).wait()`` resumes.
+        ``stop``: an event that, once set, ends the wait with :class:`WaitStopped` (the task keeps
+        running); ``on_status(task)`` is called after every poll (a widget shows the state).
         """
         timeout = check_timeout(timeout) or self._ctx.wait_timeout
         if timeout is None:
@@ -239,6 +249,8 @@ class Task:
             while True:
                 self.poll_times.append(time.monotonic())
                 self.refresh()
+                if on_status is not None:
+                    on_status(self)
                 if self.state == "done":
                     if bar is not None:
                         bar.set_description_str(f"Task {self.id}: saving result")
@@ -258,7 +270,14 @@ class Task:
                     if bar is None:
                         bar = self._progress_bar()
                     bar.set_description_str(f"Task {self.id}: {_status_name(self.status)}")
-                time.sleep(max(0.0, min(poll_interval(elapsed), deadline - now)))
+                pause = max(0.0, min(poll_interval(elapsed), deadline - now))
+                if stop is None:
+                    time.sleep(pause)
+                elif stop.wait(pause):
+                    raise WaitStopped(
+                        f"Stopped waiting for task {self.id}; it keeps running on the server.",
+                        task_id=self.id,
+                    )
         except KeyboardInterrupt:
             raise KeyboardInterrupt(
                 f"Stopped waiting for task {self.id}; it keeps running on the server. "
