@@ -24,6 +24,7 @@ logging.getLogger("mio_nb").addHandler(logging.NullHandler())
 _EXPORTS: dict[str, str] = {
     "Client": "mio_nb.client",
     "connect": "mio_nb.backend",
+    "doctor": "mio_nb.doctor",
     "Task": "mio_nb.tasks",
     "Asset": "mio_nb.results",
     "Face": "mio_nb.results",
@@ -99,12 +100,14 @@ __all__ = [
     "WaitStopped",
     "__version__",
     "connect",
+    "doctor",
     "draw_face",
 ]
 
 if TYPE_CHECKING:
     from .backend import connect
     from .client import Client
+    from .doctor import doctor
     from .errors import (
         AuthError,
         BadRequestError,

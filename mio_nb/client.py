@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .backend import is_local
-from .credentials import ENV_BASE_URL, Credentials
+from .credentials import ENV_BASE_URL, Credentials, resolve_auth_scheme
 from .errors import BadRequestError, InvalidArgumentError, MioError, ServerError
 from .journal import JOURNAL_NAME, Journal, JournalEntry
 from .preflight import check_hd, check_output_dir, check_request_timeout, check_timeout
 from .protocol import TaskType
+from .recording import Recorder, open_recorder
 from .results import Asset, Face, FaceSet, ImageResult, VideoResult
 from .saver import Saver, server_tag
 from .tasks import Task, TaskContext
@@ -57,7 +58,9 @@ class Client:
     API. Results and the task journal go to ``output_dir`` (results are never overwritten:
     their names carry the server's tag and the task id). ``timeout`` is per HTTP request
     (seconds or ``(connect, read)``); ``wait_timeout`` the default total wait of a task; both
-    must be more than 0.
+    must be more than 0. ``auth_scheme``: the ``Authorization`` scheme (else
+    ``MIOCREATE_AUTH_SCHEME``, else ``Bearer``; ``""`` sends the bare token). ``record``: a folder
+    where every exchange is written, redacted, for a bug report (else ``MIO_NB_RECORD``).
     """
 
     def __init__(
@@ -71,9 +74,10 @@ class Client:
         output_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
         timeout: float | tuple[float, float] = (10.0, 60.0),
         wait_timeout: float | None = None,
-        auth_scheme: str = "Bearer",
+        auth_scheme: str | None = None,
         retry: RetryConfig | None = None,
         progress: bool = True,
+        record: str | os.PathLike[str] | Recorder | None = None,
     ) -> None:
         self.base_url = base_url or os.environ.get(ENV_BASE_URL) or protocol.DEFAULT_BASE_URL
         self.base_url = self.base_url.rstrip("/")
@@ -83,7 +87,12 @@ class Client:
             token=token, client_id=client_id, client_secret=client_secret, token_url=token_url
         )
         self._transport = Transport(
-            self.base_url, credentials, timeout=timeout, auth_scheme=auth_scheme, retry=retry
+            self.base_url,
+            credentials,
+            timeout=timeout,
+            auth_scheme=resolve_auth_scheme(auth_scheme),
+            retry=retry,
+            recorder=open_recorder(record),  # record=, else MIO_NB_RECORD (mio_nb.recording)
         )
         self.output_dir = Path(output_dir).expanduser().absolute()
         self.journal = Journal(self.output_dir / JOURNAL_NAME)

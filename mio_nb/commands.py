@@ -58,6 +58,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output-dir", default="mio_outputs", help="results and the task journal (%(default)s)"
     )
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="write every exchange, secrets redacted, to DIR for a bug report ($MIO_NB_RECORD)",
+    )
 
 
 def _client(args: argparse.Namespace, **options: Any) -> Client:
@@ -66,6 +71,7 @@ def _client(args: argparse.Namespace, **options: Any) -> Client:
     from .client import Client
 
     options.setdefault("output_dir", args.output_dir)
+    options.setdefault("record", getattr(args, "record", None))
     given = None
     if args.token or args.base_url:
         given = Client(base_url=args.base_url, token=args.token, **options)
@@ -274,3 +280,24 @@ def _run_resume(args: argparse.Namespace) -> int:
     else:
         print(result.path)
     return EXIT_OK
+
+
+# -- doctor (mio_nb.doctor) -----------------------------------------------------------------
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_cli
+
+    return run_cli(args)
+
+
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    from .doctor import add_cli_arguments
+
+    add_cli_arguments(parser)
+
+
+_run_doctor.arguments = _doctor_arguments  # type: ignore[attr-defined]
+subcommand("doctor", "check credentials, network, storage and the sandbox; creates no task")(
+    _run_doctor
+)

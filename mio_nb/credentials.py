@@ -3,6 +3,8 @@
 Order: arguments, then ``MIOCREATE_TOKEN``, then ``MIOCREATE_CLIENT_ID`` +
 ``MIOCREATE_CLIENT_SECRET`` (token endpoint ``MIOCREATE_TOKEN_URL``, default
 ``<base_url>/v1/auth/token``), then the same names as Colab secrets (``google.colab.userdata``).
+The ``Authorization`` scheme: ``Client(auth_scheme=...)``, else ``MIOCREATE_AUTH_SCHEME`` (an
+empty value sends the bare token), else ``Bearer``.
 
 The token lives only inside :class:`Credentials`; its repr shows where it came from, never the
 token itself.
@@ -23,6 +25,9 @@ ENV_CLIENT_ID = "MIOCREATE_CLIENT_ID"
 ENV_CLIENT_SECRET = "MIOCREATE_CLIENT_SECRET"
 ENV_TOKEN_URL = "MIOCREATE_TOKEN_URL"
 ENV_BASE_URL = "MIOCREATE_BASE_URL"
+ENV_AUTH_SCHEME = "MIOCREATE_AUTH_SCHEME"
+#: The ``Authorization`` scheme sent when neither the argument nor the environment names one.
+DEFAULT_AUTH_SCHEME = "Bearer"
 
 #: Refresh a token this many seconds before the server said it expires (at most a tenth of its
 #: lifetime, so short-lived tokens are still used).
@@ -58,6 +63,26 @@ def colab_secret(name: str) -> str | None:
     except Exception:  # not defined, or notebook access not granted
         return None
     return value or None
+
+
+def resolve_auth_scheme(
+    scheme: str | None = None, env: Mapping[str, str] | None = None, use_colab: bool = True
+) -> str:
+    """The ``Authorization`` scheme: ``scheme`` if given (``""``: the bare token), else
+    ``MIOCREATE_AUTH_SCHEME`` (environment, then Colab secret; set but empty: the bare token),
+    else ``Bearer``."""
+    if scheme is not None:
+        return scheme.strip()
+    env = os.environ if env is None else env
+    if ENV_AUTH_SCHEME in env:
+        return env[ENV_AUTH_SCHEME].strip()
+    found = colab_secret(ENV_AUTH_SCHEME) if use_colab else None
+    return found.strip() if found is not None else DEFAULT_AUTH_SCHEME
+
+
+def describe_auth_scheme(scheme: str) -> str:
+    """How a header with ``scheme`` looks, without the token: ``Bearer <token>`` or ``<token>``."""
+    return f"{scheme} <token>" if scheme else "<token> (bare)"
 
 
 class Credentials:
@@ -139,6 +164,17 @@ class Credentials:
     @property
     def client_id(self) -> str | None:
         return self._client_id
+
+    @property
+    def lifetime(self) -> float:
+        """Seconds the last fetched token was said to live (0: not said, or a static token)."""
+        return self._lifetime
+
+    def exchange_fields(self) -> dict[str, str]:
+        """The token request's fields (they hold the client secret: send them, never show)."""
+        if not (self._client_id and self._client_secret):
+            raise AuthError("No client credentials are set.")
+        return {"client_id": self._client_id, "client_secret": self._client_secret.value}
 
     def set_fetcher(self, fetcher: TokenFetcher) -> None:
         """Install the function that exchanges client credentials for a token."""

@@ -257,6 +257,7 @@ class Transport:
         auth_scheme: str = "Bearer",
         retry: RetryConfig | None = None,
         user_agent: str | None = None,
+        recorder: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -284,6 +285,12 @@ class Transport:
         storage_adapter = HTTPAdapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
         self.storage.mount("http://", storage_adapter)
         self.storage.mount("https://", storage_adapter)
+
+        #: Sees every answer, redacted (``mio_nb.recording.Recorder``); None records nothing.
+        self.recorder = recorder
+        if recorder is not None:
+            self.api.hooks["response"].append(recorder.api_exchange)
+            self.storage.hooks["response"].append(recorder.storage_exchange)
 
         if credentials.token_url is None and credentials.can_refresh:
             credentials.token_url = self.base_url + protocol.TOKEN_PATH
