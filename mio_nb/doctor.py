@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -761,7 +761,6 @@ def doctor(
     engine: bool = True,
     timeout: float = 10.0,
     widget_timeout: float = 15.0,
-    env: Mapping[str, str] | None = None,
 ) -> Report:
     """Check the setup and say what to change; creates no task, spends no credit.
 
@@ -773,7 +772,7 @@ def doctor(
     from .client import Client
     from .transport import RetryConfig
 
-    env = os.environ if env is None else env
+    env = os.environ
     report = Report()
     recorder = client._transport.recorder if client is not None else open_recorder(record)
     if recorder is not None:
@@ -788,7 +787,6 @@ def doctor(
                     client_id=client_id,
                     client_secret=client_secret,
                     token_url=token_url,
-                    env=env,
                 )
             except MissingCredentialsError:
                 creds = None

@@ -1,0 +1,149 @@
+"""A strict stand-in of the public reference, in front of a sandbox, configured one way at a time.
+
+The public material allows several readings; the sandbox accepts all of them. This loopback
+proxy accepts exactly one, as a real service would:
+
+- ``auth="bearer"``: only ``Authorization: Bearer <token>``; ``"bare"``: only the bare token
+  (anything else: HTTP 200 with ``{"code": 401}``, as the service was seen answering);
+- ``token_path``: the only path of the token endpoint (the sandbox's own path answers an HTML 404,
+  as an unknown path of a web server does);
+- ``strings=True``: numbers in ``data`` sent as strings (as the reference's examples show);
+- ``clock_offset``: seconds added to the ``Date`` header;
+- success as status 0 or 3: the sandbox's ``success_status``.
+
+Storage is not proxied: the presigned URLs point at the sandbox, another host:port than the API,
+as the real storage host is not the API host.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from mio_nb import protocol
+from mio_nb.sandbox import Sandbox
+
+NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read the public material."""
+
+    auth: Literal["bearer", "bare"] = "bearer"
+    token_path: str = protocol.TOKEN_PATH
+    strings: bool = False
+    clock_offset: float = 0.0
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _stringify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify(v) for v in value]
+    return value
+
+
+class StandIn:
+    """``StandIn(sandbox, Reading(...))``: an API on ``base_url`` that reads the reference one
+    way; ``requests`` counts the API requests it received."""
+
+    def __init__(self, sandbox: Sandbox, reading: Reading) -> None:
+        self.sandbox = sandbox
+        self.reading = reading
+        self.requests = 0
+        target = urlsplit(sandbox.base_url)
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                import time
+
+                return formatdate(time.time() + standin.reading.clock_offset, usegmt=True)
+
+            def _answer(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _envelope(self, code: int, message: str) -> None:
+                body = json.dumps({"code": code, "message": message, "data": None}).encode()
+                self._answer(200, body, "application/json")
+
+            def _handle(self) -> None:
+                standin.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                path = split.path
+                reading = standin.reading
+                if path == reading.token_path:
+                    path = protocol.TOKEN_PATH
+                elif path == protocol.TOKEN_PATH or path.startswith("/storage"):
+                    self._answer(404, NOT_FOUND, "text/html")
+                    return
+                else:
+                    header = self.headers.get("Authorization") or ""
+                    scheme, _, rest = header.partition(" ")
+                    ok = (
+                        scheme == "Bearer" and bool(rest.strip())
+                        if reading.auth == "bearer"
+                        else bool(header) and " " not in header.strip()
+                    )
+                    if not ok:
+                        self._envelope(401, "Your request was made with invalid credentials.")
+                        return
+                headers = {"Content-Type": self.headers.get("Content-Type") or "application/json"}
+                if self.headers.get("Authorization"):
+                    headers["Authorization"] = self.headers["Authorization"]
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                try:
+                    query = f"?{split.query}" if split.query else ""
+                    conn.request(self.command, path + query, body=raw or None, headers=headers)
+                    resp = conn.getresponse()
+                    body = resp.read()
+                    ctype = resp.getheader("Content-Type") or "application/json"
+                    status = resp.status
+                finally:
+                    conn.close()
+                if reading.strings and ctype.startswith("application/json"):
+                    payload = json.loads(body)
+                    payload["data"] = _stringify(payload.get("data"))
+                    body = json.dumps(payload).encode()
+                self._answer(status, body, ctype)
+
+            do_GET = do_POST = do_PUT = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> StandIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
