@@ -9,10 +9,12 @@ proxy accepts exactly one, as a real service would:
   as an unknown path of a web server does);
 - ``strings=True``: numbers in ``data`` sent as strings (as the reference's examples show);
 - ``clock_offset``: seconds added to the ``Date`` header;
-- success as status 0 or 3: the sandbox's ``success_status``.
+- success as status 0 or 3: the sandbox's ``success_status``;
+- ``amz=True``: presigned URLs shaped as S3's (``X-Amz-Credential``, ``X-Amz-Signature``...),
+  on this host, translated back to the sandbox's when used.
 
-Storage is not proxied: the presigned URLs point at the sandbox, another host:port than the API,
-as the real storage host is not the API host.
+Without ``amz``, storage is not proxied: the presigned URLs point at the sandbox, another
+host:port than the API, as the real storage host is not the API host.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mio_nb import protocol
 from mio_nb.sandbox import Sandbox
@@ -40,6 +42,46 @@ class Reading:
     token_path: str = protocol.TOKEN_PATH
     strings: bool = False
     clock_offset: float = 0.0
+    amz: bool = False
+
+
+#: The access key id in the stand-in's S3-shaped URLs (a recording must never show it).
+AMZ_CREDENTIAL = "AKIAMIONBSTANDIN7Q3X"
+
+
+def _amz_url(url: str, here: str, sandbox: str) -> str:
+    """The sandbox's presigned URL, shaped as S3's on the stand-in's host."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" != sandbox or not parts.path.startswith("/storage"):
+        return url
+    q = dict(parse_qsl(parts.query))
+    query = urlencode(
+        {
+            "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD",
+            "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+            "X-Amz-Credential": f"{AMZ_CREDENTIAL}/20261205/auto/s3/aws4_request",
+            "X-Amz-Date": "20261205T000000Z",
+            "X-Amz-SignedHeaders": "host",
+            "X-Amz-Expires": q.get("X-Expires", ""),
+            "X-Amz-Signature": q.get("X-Signature", ""),
+        }
+    )
+    return f"{here}{parts.path}?{query}"
+
+
+def _sandbox_query(query: str) -> str:
+    q = dict(parse_qsl(query))
+    return urlencode(
+        {"X-Expires": q.get("X-Amz-Expires", ""), "X-Signature": q.get("X-Amz-Signature", "")}
+    )
+
+
+def _map_strings(value: Any, fn: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    return fn(value) if isinstance(value, str) else value
 
 
 def _stringify(value: Any) -> Any:
@@ -96,6 +138,8 @@ class StandIn:
                 reading = standin.reading
                 if path == reading.token_path:
                     path = protocol.TOKEN_PATH
+                elif path.startswith("/storage") and reading.amz:
+                    split = split._replace(query=_sandbox_query(split.query))
                 elif path == protocol.TOKEN_PATH or path.startswith("/storage"):
                     self._answer(404, NOT_FOUND, "text/html")
                     return
@@ -123,9 +167,17 @@ class StandIn:
                     status = resp.status
                 finally:
                     conn.close()
-                if reading.strings and ctype.startswith("application/json"):
+                json_body = ctype.startswith("application/json")
+                if json_body and (reading.strings or reading.amz):
                     payload = json.loads(body)
-                    payload["data"] = _stringify(payload.get("data"))
+                    data = payload.get("data")
+                    if reading.amz:
+                        data = _map_strings(
+                            data, lambda v: _amz_url(v, standin.base_url, standin.sandbox.base_url)
+                        )
+                    if reading.strings:
+                        data = _stringify(data)
+                    payload["data"] = data
                     body = json.dumps(payload).encode()
                 self._answer(status, body, ctype)
 

@@ -15,12 +15,13 @@ import pytest
 
 from mio_nb import samples
 from mio_nb.client import Client
+from mio_nb.errors import MioError
 from mio_nb.recording import Recorder, read_session
 from mio_nb.replay import ReplayServer
 from mio_nb.sandbox import Sandbox
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "widget"))
-from widget_testkit import RecordingComm  # noqa: E402
+from widget_testkit import RecordingComm
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +134,7 @@ def test_a_record_without_bodies_names_the_missing_files(tmp_path: Path) -> None
         Client(
             base_url=replay.base_url, token="x", output_dir=tmp_path / "o2", progress=False
         ) as c,
+        pytest.raises(MioError, match="storage answered HTTP 404"),
     ):
-        with pytest.raises(Exception):  # noqa: B017 - whichever error the download gives
-            c.detect_faces(samples.grace_hopper())
+        c.detect_faces(samples.grace_hopper())
     assert replay.unmatched and all("no body recorded" in u for u in replay.unmatched)
