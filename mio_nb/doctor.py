@@ -16,6 +16,7 @@ import html
 import importlib.metadata
 import importlib.util
 import io
+import ipaddress
 import os
 import shutil
 import socket
@@ -336,8 +337,7 @@ def _tls_probe(url: str, timeout: float) -> tuple[Status, str]:
     ms = (time.monotonic() - started) * 1000
     with sock:
         if parts.scheme != "https":
-            local = host in ("127.0.0.1", "localhost", "::1")
-            if local:
+            if _loopback(host):
                 return "OK", f"{host}:{port} reachable ({ms:.0f} ms), plain HTTP on loopback"
             return "FIX", (
                 f"{host}:{port} speaks plain HTTP: the token would travel unencrypted; use an "
@@ -365,6 +365,15 @@ def _tls_probe(url: str, timeout: float) -> tuple[Status, str]:
         "OK",
         f"{host}:{port} reachable ({ms:.0f} ms), {version}, certificate valid until {until}",
     )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _clock_offset(date_header: str, sent: float, received: float) -> float | None:

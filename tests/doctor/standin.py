@@ -100,7 +100,7 @@ class StandIn:
     """``StandIn(sandbox, Reading(...))``: an API on ``base_url`` that reads the reference one
     way; ``requests`` counts the API requests it received."""
 
-    def __init__(self, sandbox: Sandbox, reading: Reading) -> None:
+    def __init__(self, sandbox: Sandbox, reading: Reading, host: str = "127.0.0.1") -> None:
         self.sandbox = sandbox
         self.reading = reading
         self.requests = 0
@@ -183,9 +183,10 @@ class StandIn:
 
             do_GET = do_POST = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        #: On 127.0.0.2 the client takes it for a remote API (its banner says "MioCreate API").
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
