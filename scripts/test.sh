@@ -6,9 +6,17 @@
 # each get a fresh venv with the sandbox only (.venv-3.12, .venv-3.13: no setuptools, as on Colab),
 # where tests/pythons runs its smoke test: connect() gives the sandbox, which detects and swaps.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k sandbox
+#
+# scripts/test.sh --live [--yes] [--record DIR]: the opt-in check against the real API instead
+# (skipped unless MIOCREATE_TOKEN or the key pair is set; never under CI): mio-nb doctor, then one
+# image swap and one get-face (a few credits, asked before unless --yes), recorded, redacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+if [[ ${1:-} == --live ]]; then
+  shift
+  exec "${MIO_NB_VENV:-$root/.venv}/bin/python" "$root/scripts/live_check.py" "$@"
+fi
 scripts/setup.sh --browser --python "${MIO_NB_PYTHON:-3.11}"
 smoke_venvs=""
 for version in 3.12 3.13; do
