@@ -428,6 +428,8 @@ class _Doctor:
         self.timeout = timeout
         self.base_url = client.base_url
         self.recorder: Recorder | None = self.transport.recorder
+        self.upload_url = ""
+        self.key = ""
 
     def note(self, check: Check) -> None:
         if self.recorder is not None:
@@ -581,7 +583,6 @@ class _Doctor:
             data = self.transport.call(
                 "POST", protocol.UPLOAD_URL_PATH, json={"file_name": "mio-nb-doctor.png"}
             )
-            self.upload = data
             upload_url = str(data["upload_url"])
             key = str(data["key"])
         except (MioError, KeyError, TypeError) as exc:
@@ -783,7 +784,15 @@ def doctor(
 
     env = os.environ
     report = Report()
-    recorder = client._transport.recorder if client is not None else open_recorder(record)
+    recorder = open_recorder(record)
+    attached = None
+    if client is not None and recorder is not None and client._transport.recorder is None:
+        attached = client._transport
+        attached.recorder = recorder  # for these checks only: detached below
+        attached.api.hooks["response"].append(recorder.api_exchange)
+        attached.storage.hooks["response"].append(recorder.storage_exchange)
+    elif client is not None:
+        recorder = client._transport.recorder
     if recorder is not None:
         report.record = recorder.path
     scratch = Path(tempfile.mkdtemp(prefix="mio-doctor-"))
@@ -862,6 +871,10 @@ def doctor(
                         "doctor", check=check.name, status=check.status, detail=check.detail
                     )
     finally:
+        if attached is not None and recorder is not None:
+            attached.api.hooks["response"].remove(recorder.api_exchange)
+            attached.storage.hooks["response"].remove(recorder.storage_exchange)
+            attached.recorder = None
         if own_client and client is not None:
             client.close()
         shutil.rmtree(scratch, ignore_errors=True)

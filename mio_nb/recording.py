@@ -9,7 +9,9 @@ per exchange to ``dir/session-<time>-<pid>.jsonl``:
 - the token exchange: its URL, status and envelope (``access_token`` redacted), never the
   request body (it holds the client secret);
 - storage (presigned URLs): method, host, path (random parts redacted), status, sizes, and
-  whether an ``Authorization`` header went along (it never should). No bodies.
+  whether an ``Authorization`` header went along (it never should). No bodies;
+- warnings of the client and of urllib3 (a retried connection failure, which no answer records),
+  as ``log`` lines, redacted like the rest.
 
 Redacted: tokens, the client secret, presigned query strings (every value except the algorithm,
 date and expiry), and the random parts of keys (UUIDs, long hex runs), replaced by stand-ins
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,13 @@ KEPT_QUERY = frozenset(
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{20,}(?![0-9A-Za-z])")
 _URL = re.compile(r"^https?://", re.I)
+_EMBEDDED_URL = re.compile(r"https?://[^\s'\"<>]+", re.I)
+_EMBEDDED_QUERY = re.compile(r"\?([^\s'\"<>]+)")
+#: Loggers whose warnings go into a record: the client's, and urllib3's retries (which name the
+#: failure of a request that never got an answer, so no exchange records it).
+LOGGERS = ("mio_nb", "urllib3")
+#: Names that hold "token" but no secret.
+_NOT_SECRET = frozenset({"token_type", "expires_in"})
 #: Secrets shorter than this are not scrubbed by value (they would match ordinary text).
 _MIN_SECRET = 6
 
@@ -125,8 +136,14 @@ class Redactor:
         if isinstance(obj, list):
             return [self.value(v) for v in obj]
         if isinstance(obj, str):
-            return self.url(obj) if _URL.match(obj) else self.key(obj)
+            return self.url(obj) if _URL.match(obj) else self.text(obj)
         return obj
+
+    def text(self, text: str) -> str:
+        """Free text (a message, a log line) with embedded URLs and keys redacted."""
+        text = _EMBEDDED_URL.sub(lambda m: self.url(m.group(0)), text)
+        text = _EMBEDDED_QUERY.sub(lambda m: "?" + self.query(m.group(1)), text)
+        return self.key(text)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret replaced (the last pass over each line)."""
@@ -139,6 +156,8 @@ class Redactor:
 
 def _secret_name(name: str) -> bool:
     low = name.lower()
+    if low in _NOT_SECRET:
+        return False
     return low in SECRET_FIELDS or any(w in low for w in ("signature", "credential", "token"))
 
 
@@ -170,6 +189,35 @@ def _size(value: Any) -> int | None:
         return None
 
 
+class _Warnings(logging.Handler):
+    """Copies warnings of :data:`LOGGERS` into a recorder while it lives (a weak reference: a
+    recorder nobody uses any more stops being written to)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(logging.WARNING)
+        self._recorder = weakref.ref(recorder)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        recorder = self._recorder()
+        if recorder is None:
+            self.detach()
+            return
+        try:
+            recorder.note(
+                "log", logger=record.name, level=record.levelname, message=record.getMessage()
+            )
+        except Exception:
+            self.handleError(record)
+
+    def attach(self) -> None:
+        for name in LOGGERS:
+            logging.getLogger(name).addHandler(self)
+
+    def detach(self) -> None:
+        for name in LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+
+
 class Recorder:
     """Writes redacted exchanges as JSON lines; ``api_exchange``/``storage_exchange`` are
     ``requests`` response hooks (installed by :class:`mio_nb.transport.Transport`).
@@ -188,6 +236,12 @@ class Recorder:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.path.touch()
+        self._warnings = _Warnings(self)
+        self._warnings.attach()
+
+    def close(self) -> None:
+        """Stop copying warnings into this record (exchanges go on being recorded)."""
+        self._warnings.detach()
 
     def __repr__(self) -> str:
         return f"<Recorder {self.path}>"

@@ -155,3 +155,27 @@ def test_mio_nb_record_and_the_cli_flag_record_a_session(tmp_path: Path, monkeyp
         texts = "".join(p.read_text() for p in (tmp_path / "c").glob("*.jsonl"))
         assert sb.token not in texts
         assert len(list((tmp_path / "c").glob("session-*.jsonl"))) == 2
+
+
+def test_failures_without_an_answer_are_recorded_as_warnings_without_signatures(
+    tmp_path: Path,
+) -> None:
+    """A dropped storage connection has no answer to record; urllib3's retry warning (which
+    names the presigned URL) goes into the record, its query redacted."""
+    with Sandbox(port=0, data_dir=tmp_path / "sb", engine="instant") as sb:
+        sb.set_faults(Faults(drop_rate=0.5, only_paths=("/storage",), seed=3))
+        with Client.for_sandbox(
+            sb, output_dir=tmp_path / "o", progress=False, record=tmp_path / "r"
+        ) as c:
+            for _ in range(3):
+                c.upload(samples.astronaut())
+            c._transport.recorder.close()
+    lines = read_session(tmp_path / "r")
+    warnings = [x for x in lines if x["kind"] == "log"]
+    assert warnings, "the dropped connections were retried with a warning"
+    assert all("/storage/" in w["message"] for w in warnings if w["logger"].startswith("urllib3"))
+    text = "".join(p.read_text() for p in (tmp_path / "r").glob("*.jsonl"))
+    assert re.findall(r"X-Signature=([^&\"\s']+)", text) and set(
+        re.findall(r"X-Signature=([^&\"\s']+)", text)
+    ) == {"<redacted>"}
+    assert sb.token not in text
