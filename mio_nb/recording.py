@@ -54,7 +54,14 @@ SECRET_FIELDS = frozenset(
 )
 #: Query parameters of presigned URLs that are kept (they explain an expiry, reveal nothing).
 KEPT_QUERY = frozenset(
-    {"x-amz-algorithm", "x-amz-date", "x-amz-expires", "x-amz-signedheaders", "x-expires"}
+    {
+        "x-amz-algorithm",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-signedheaders",
+        "x-expires",
+    }
 )
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{20,}(?![0-9A-Za-z])")

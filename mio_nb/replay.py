@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from . import protocol
 from .recording import read_session
 
 _Line = dict[str, Any]
@@ -61,6 +62,7 @@ class ReplayServer:
         *,
         media: Mapping[str, bytes] | None = None,
         port: int = 0,
+        host: str | None = None,
     ) -> None:
         source = Path(session)
         self.folder = source if source.is_dir() else source.parent
@@ -116,9 +118,19 @@ class ReplayServer:
 
             do_GET = do_POST = do_PUT = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if host is None:
+            # A record of a remote API replays on 127.0.0.2, which the client does not take for
+            # a sandbox (so it asks the same questions as it did); 127.0.0.1 where that is not
+            # available.
+            sandbox = any(x.get("path") == protocol.SERVER_INFO_PATH for x in self.lines)
+            host = "127.0.0.1" if sandbox else "127.0.0.2"
+        try:
+            self._server = ThreadingHTTPServer((host, port), Handler)
+        except OSError:
+            host = "127.0.0.1"
+            self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mio-replay", daemon=True
         )
@@ -159,7 +171,8 @@ class ReplayServer:
                     answers = self._answers[key]
                     break
             if answers is None:
-                self.unmatched.append(f"{method} {parts.path}")
+                if parts.path != protocol.SERVER_INFO_PATH:  # asked of local servers only
+                    self.unmatched.append(f"{method} {parts.path}")
                 body = json.dumps(
                     {
                         "code": 400,

@@ -1,0 +1,53 @@
+"""Recorded sessions in tests/doctor/replays/ replayed as regression tests: each is what a server
+really answered (here: the strict reading of the reference, success as status 0, numbers as
+strings, S3-shaped presigned URLs), and the client must keep doing the right thing with it.
+
+A user's record (``mio-nb ... --record DIR``) becomes a test the same way: copy its
+``session-*.jsonl`` here and write the calls it made, with ``media=`` for the files it fetched
+(a record keeps no file contents)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from PIL import Image, PngImagePlugin
+
+from mio_nb import samples
+from mio_nb.client import Client
+from mio_nb.replay import ReplayServer
+
+REPLAYS = Path(__file__).parent / "replays"
+
+
+def png_of(size: int, width: int, height: int) -> bytes:
+    """A real PNG of ``width`` x ``height`` that is exactly ``size`` bytes long (a private
+    ancillary chunk fills the difference), standing in for a result a record did not keep."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    plain = io.BytesIO()
+    image.save(plain, format="PNG")
+    info = PngImagePlugin.PngInfo()
+    info.add(b"prVt", b"\0" * (size - len(plain.getvalue()) - 12))
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info)
+    assert len(out.getvalue()) == size
+    return out.getvalue()
+
+
+def test_a_swap_finished_as_status_0_with_strings_is_saved(tmp_path: Path) -> None:
+    record = REPLAYS / "swap-status0-strings-s3.jsonl"
+    lines = [json.loads(x) for x in record.read_text().splitlines()]
+    done = lines[-2]["response"]["data"]
+    assert done["status"] == "0" and isinstance(done["additional_data"]["size"], str)
+    fetched = next(x for x in lines if x["kind"] == "storage" and x["method"] == "GET")
+    extra = done["additional_data"]
+    result = png_of(int(extra["size"]), int(extra["width"]), int(extra["height"]))
+    with (
+        ReplayServer(record, media={fetched["path"]: result}) as replay,
+        Client(base_url=replay.base_url, token="t", output_dir=tmp_path, progress=False) as c,
+    ):
+        swapped = c.swap_image(samples.grace_hopper(), samples.astronaut())
+    assert replay.unmatched == []
+    assert swapped.task_id == 1 and (swapped.width, swapped.height) == (512, 600)
+    assert swapped.path.read_bytes() == result
