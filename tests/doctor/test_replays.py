@@ -51,3 +51,33 @@ def test_a_swap_finished_as_status_0_with_strings_is_saved(tmp_path: Path) -> No
     assert replay.unmatched == []
     assert swapped.task_id == 1 and (swapped.width, swapped.height) == (512, 600)
     assert swapped.path.read_bytes() == result
+
+
+def test_python_m_mio_nb_replay_serves_a_record(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import requests
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mio_nb.replay", str(REPLAYS / "swap-status0-strings-s3.jsonl")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        assert server.stdout is not None
+        base = server.stdout.readline().strip().removeprefix("MIOCREATE_BASE_URL=")
+        assert server.stdout.readline().strip() == "MIOCREATE_TOKEN=replay"
+        answer = requests.get(f"{base}/v1/task/detail", params={"id": 1}, timeout=10).json()
+        assert answer["data"]["status"] == "2", "the recorded states, in order"
+        assert (
+            requests.get(f"{base}/v1/task/detail?id=1", timeout=10).json()["data"]["status"] == "0"
+        )
+        missing = requests.post(f"{base}/v1/task/get-face", json={}, timeout=10).json()
+        assert missing["code"] == 400 and "no recorded answer" in missing["message"]
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=10)
+    assert "no recorded answer: POST /v1/task/get-face" in out
