@@ -571,6 +571,17 @@ class _Doctor:
                 f"{ENV_BASE_URL})",
             )
             return False
+        if code == 802 or code >= 500:
+            what = "is rate limiting (code 802)" if code == 802 else f"answered code {code}"
+            self.add(
+                "authentication",
+                "FIX",
+                f"GET {protocol.TASK_DETAIL_PATH}: the service {what}"
+                + (f" ({message})" if message else "")
+                + ": wait a minute and run doctor again; if it lasts, send the record "
+                "(mio-nb doctor --record DIR) with an issue.",
+            )
+            return False
         self.add(
             "authentication",
             "OK",
@@ -883,6 +894,7 @@ def doctor(
 
 def add_cli_arguments(parser: Any) -> None:
     """The options of ``mio-nb doctor``."""
+    parser.epilog = "exit codes: 0 every line OK (or skipped), 1 a line says what to fix"
     parser.add_argument("--base-url", help=f"API base URL (default: ${ENV_BASE_URL} or the API)")
     parser.add_argument("--token", help=f"access token (default: ${ENV_TOKEN}, ...)")
     parser.add_argument("--token-url", help=f"token endpoint of a key pair (${ENV_TOKEN_URL})")

@@ -17,7 +17,7 @@ from standin import Reading, StandIn
 import mio_nb
 from mio_nb.client import Client
 from mio_nb.doctor import Report
-from mio_nb.sandbox import Sandbox
+from mio_nb.sandbox import Faults, Sandbox
 
 #: Tokens the sandbox issues for a key pair look like this (the doctor's own are never known).
 ISSUED_TOKEN = re.compile(r"sbt\.[0-9]+\.")
@@ -273,3 +273,22 @@ def test_the_engine_line_loads_the_real_engine_and_finds_a_face(tmp_path):
     report = mio_nb.doctor(engine=True)
     line = report.check("sandbox")
     assert line.status == "OK" and "finds the face in grace_hopper.jpg" in line.detail
+
+
+@pytest.mark.parametrize(
+    ("faults", "said"),
+    [
+        (Faults(rate_limit_per_minute=0), "the service is rate limiting (code 802)"),
+        (
+            Faults(error_rate=1.0, only_paths=("/v1/task/detail",)),
+            "the service answered code 500",
+        ),
+    ],
+    ids=["rate-limited", "server-error"],
+)
+def test_a_busy_or_failing_service_is_not_taken_for_a_good_token(counted, tmp_path, faults, said):
+    counted.set_faults(faults)
+    report, _, _ = run(counted, None, tmp_path)
+    line = report.check("authentication")
+    assert line.status == "FIX" and said in line.detail
+    assert "wait a minute and run doctor again" in line.detail
