@@ -131,7 +131,8 @@ class Report:
         colours = {"OK": "#1a7f37", "FIX": "#b3261e", "SKIP": "#6e6e6e"}
         rows = "".join(
             f"<tr><td style='color:{colours[c.status]};font-weight:bold'>{c.status}</td>"
-            f"<td>{html.escape(c.name)}</td><td style='text-align:left'>"
+            f"<td style='text-align:left;white-space:nowrap'>{html.escape(c.name)}</td>"
+            "<td style='text-align:left'>"
             f"{html.escape(c.detail)}</td></tr>"
             for c in self.checks
         )
@@ -143,7 +144,8 @@ class Report:
         )
         return (
             f"<div class='mio-doctor'><p><b>mio-nb doctor</b>: {html.escape(self.backend)}<br>"
-            f"{html.escape(NO_TASK_PROMISE)}</p><table><thead><tr><th></th><th>check</th>"
+            f"{html.escape(NO_TASK_PROMISE)}</p><table><thead><tr><th></th>"
+            "<th style='text-align:left'>check</th>"
             f"<th style='text-align:left'>result</th></tr></thead><tbody>{rows}</tbody></table>"
             f"<p>{verdict}</p>{record}</div>"
         )
