@@ -187,7 +187,7 @@ def notebook_front_end() -> str | None:
         return None
     if "google.colab" in sys.modules:
         return "colab"
-    if os.environ.get("VSCODE_PID") or os.environ.get("VSCODE_CWD"):
+    if any(name.startswith("VSCODE_") for name in os.environ):  # its kernels inherit these
         return "vscode"
     return "jupyter"
 
