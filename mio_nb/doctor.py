@@ -345,12 +345,7 @@ def _tls_probe(url: str, timeout: float) -> tuple[Status, str]:
                 f"{host}:{port} speaks plain HTTP: the token would travel unencrypted; use an "
                 "https:// base URL"
             )
-        try:
-            import certifi
-
-            context = ssl.create_default_context(cafile=certifi.where())
-        except ImportError:
-            context = ssl.create_default_context()
+        context = _tls_context(url)
         try:
             with context.wrap_socket(sock, server_hostname=host) as tls:
                 version = tls.version()
@@ -367,6 +362,19 @@ def _tls_probe(url: str, timeout: float) -> tuple[Status, str]:
         "OK",
         f"{host}:{port} reachable ({ms:.0f} ms), {version}, certificate valid until {until}",
     )
+
+
+def _tls_context(url: str) -> ssl.SSLContext:
+    """The certificates ``requests`` would trust for ``url``: REQUESTS_CA_BUNDLE or
+    CURL_CA_BUNDLE when set, else certifi's."""
+    verify = requests.Session().merge_environment_settings(url, {}, None, True, None)["verify"]
+    if isinstance(verify, str) and os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _loopback(host: str) -> bool:

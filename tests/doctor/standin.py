@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -100,7 +101,13 @@ class StandIn:
     """``StandIn(sandbox, Reading(...))``: an API on ``base_url`` that reads the reference one
     way; ``requests`` counts the API requests it received."""
 
-    def __init__(self, sandbox: Sandbox, reading: Reading, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        reading: Reading,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.reading = reading
         self.requests = 0
@@ -185,8 +192,11 @@ class StandIn:
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:  # HTTPS with the given certificate
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
         #: On 127.0.0.2 the client takes it for a remote API (its banner says "MioCreate API").
-        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        self.base_url = f"{scheme}://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
