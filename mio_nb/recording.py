@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .errors import OutputFolderError
+
 ENV_RECORD = "MIO_NB_RECORD"
 REDACTED = "<redacted>"
 #: JSON fields whose values are always secret.
@@ -356,7 +358,16 @@ def open_recorder(record: str | os.PathLike[str] | Recorder | None) -> Recorder 
     if isinstance(record, Recorder):
         return record
     folder = record if record is not None else os.environ.get(ENV_RECORD) or None
-    return Recorder(folder) if folder else None
+    if not folder:
+        return None
+    try:
+        return Recorder(folder)
+    except OSError as exc:
+        raise OutputFolderError(
+            f"Cannot write the session record to {folder}: {exc.strerror or exc}.",
+            hint=f"Choose a folder you can write to (record=, {ENV_RECORD} or --record). "
+            "Nothing was sent.",
+        ) from None
 
 
 def read_session(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

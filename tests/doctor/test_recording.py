@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from standin import AMZ_CREDENTIAL, Reading, StandIn
 
 from mio_nb import samples
@@ -179,3 +180,17 @@ def test_failures_without_an_answer_are_recorded_as_warnings_without_signatures(
         re.findall(r"X-Signature=([^&\"\s']+)", text)
     ) == {"<redacted>"}
     assert sb.token not in text
+
+
+def test_a_record_folder_that_cannot_be_written_is_refused_with_a_sentence(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    from mio_nb.errors import OutputFolderError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    served = sb.tasks()
+    for record in (blocker, blocker / "below"):
+        with pytest.raises(OutputFolderError, match="Cannot write the session record to"):
+            Client.for_sandbox(sb, output_dir=tmp_path / "o", record=record)
+    assert sb.tasks() == served
