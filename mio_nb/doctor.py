@@ -48,7 +48,7 @@ from .credentials import (
     describe_auth_scheme,
     resolve_auth_scheme,
 )
-from .errors import MioError, MissingCredentialsError
+from .errors import AuthError, MioError, MissingCredentialsError, RateLimitError
 from .extras import ENGINE_PACKAGES, SANDBOX_INSTALL
 from .recording import Recorder, open_recorder
 
@@ -567,48 +567,60 @@ class _Doctor:
             return False
         self.clock(resp, sent, time.time())
         code, message = _envelope_code(resp)
-        refused = code == 401 or resp.status_code in (401, 403)
-        if refused:
+        if code == 401 or resp.status_code in (401, 403):
             self.authorization_forms(token)
             return False
         if code is None:
-            ctype = resp.headers.get("Content-Type", "?")
-            self.add(
-                "authentication",
-                "FIX",
-                f"GET {protocol.TASK_DETAIL_PATH} answered HTTP {resp.status_code} with {ctype}, "
-                f"not the API's JSON: is {self.base_url} the API's base URL? (set "
-                f"{ENV_BASE_URL})",
-            )
-            return False
-        if code == 802 or code >= 500:
-            what = "is rate limiting (code 802)" if code == 802 else f"answered code {code}"
-            self.add(
-                "authentication",
-                "FIX",
-                f"GET {protocol.TASK_DETAIL_PATH}: the service {what}"
-                + (f" ({message})" if message else "")
-                + ": wait a minute and run doctor again; if it lasts, send the record "
-                "(mio-nb doctor --record DIR) with an issue.",
-            )
-            return False
-        self.add(
-            "authentication",
-            "OK",
-            f"the token is accepted as {describe_auth_scheme(self.scheme)} ({self.scheme_from}); "
-            f"the detail of an unknown task answered code {code}"
-            + (f" ({message})" if message else "")
-            + ".",
-        )
+            ctype = resp.headers.get("Content-Type", "?").split(";")[0]
+            detail = f"HTTP {resp.status_code} with {ctype}, not the API's JSON"
+        else:
+            detail = f"code {code}" + (f" ({message})" if message else "")
+        # The verdict comes from the upload URL, a documented call that costs nothing: how the
+        # service answers the detail of an unknown task is not documented, only reported.
         try:
             data = self.transport.call(
                 "POST", protocol.UPLOAD_URL_PATH, json={"file_name": "mio-nb-doctor.png"}
             )
             upload_url = str(data["upload_url"])
             key = str(data["key"])
-        except (MioError, KeyError, TypeError) as exc:
-            self.add("upload URL", "FIX", f"POST {protocol.UPLOAD_URL_PATH}: {exc}")
+        except AuthError:
+            self.add(
+                "authentication",
+                "FIX",
+                f"POST {protocol.UPLOAD_URL_PATH} refused the token (code 401) although the task "
+                f"detail took it ({detail}): send the record (mio-nb doctor --record DIR) with "
+                "an issue.",
+            )
             return False
+        except RateLimitError:
+            self.add(
+                "authentication",
+                "FIX",
+                "the service is rate limiting (code 802): wait a minute and run doctor again.",
+            )
+            return False
+        except (MioError, KeyError, TypeError) as exc:
+            if code is None:
+                self.add(
+                    "authentication",
+                    "FIX",
+                    f"GET {protocol.TASK_DETAIL_PATH} answered {detail}: is {self.base_url} the "
+                    f"API's base URL? (set {ENV_BASE_URL})",
+                )
+            else:
+                self.add(
+                    "upload URL",
+                    "FIX",
+                    f"POST {protocol.UPLOAD_URL_PATH}: {exc}. If it lasts, send the record "
+                    "(mio-nb doctor --record DIR) with an issue.",
+                )
+            return False
+        self.add(
+            "authentication",
+            "OK",
+            f"the token is accepted as {describe_auth_scheme(self.scheme)} ({self.scheme_from}); "
+            f"the detail of an unknown task answered {detail}.",
+        )
         expires = dict(parse_qsl(urlsplit(upload_url).query)).get("X-Amz-Expires")
         self.upload_url, self.key = upload_url, key
         host = urlsplit(upload_url).netloc
@@ -839,7 +851,7 @@ def doctor(
                     auth_scheme=resolve_auth_scheme(auth_scheme, env),
                     output_dir=scratch,
                     timeout=(timeout, timeout),
-                    retry=RetryConfig(retries=1, backoff_factor=0.1, rate_limit_wait=15.0),
+                    retry=RetryConfig(retries=1, backoff_factor=0.1, rate_limit_wait=5.0),
                     progress=False,
                     record=recorder,
                 )

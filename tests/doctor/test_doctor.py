@@ -275,20 +275,25 @@ def test_the_engine_line_loads_the_real_engine_and_finds_a_face(tmp_path):
     assert line.status == "OK" and "finds the face in grace_hopper.jpg" in line.detail
 
 
-@pytest.mark.parametrize(
-    ("faults", "said"),
-    [
-        (Faults(rate_limit_per_minute=0), "the service is rate limiting (code 802)"),
-        (
-            Faults(error_rate=1.0, only_paths=("/v1/task/detail",)),
-            "the service answered code 500",
-        ),
-    ],
-    ids=["rate-limited", "server-error"],
-)
-def test_a_busy_or_failing_service_is_not_taken_for_a_good_token(counted, tmp_path, faults, said):
-    counted.set_faults(faults)
+def test_a_rate_limited_service_is_named_not_taken_for_a_refused_token(counted, tmp_path):
+    counted.set_faults(Faults(rate_limit_per_minute=0))
     report, _, _ = run(counted, None, tmp_path)
     line = report.check("authentication")
-    assert line.status == "FIX" and said in line.detail
-    assert "wait a minute and run doctor again" in line.detail
+    assert line.status == "FIX"
+    assert "rate limiting (code 802): wait a minute and run doctor again" in line.detail
+
+
+def test_a_failing_task_detail_is_reported_and_the_upload_url_decides(counted, tmp_path):
+    counted.set_faults(Faults(error_rate=1.0, only_paths=("/v1/task/detail",)))
+    report, _, _ = run(counted, None, tmp_path)
+    line = report.check("authentication")
+    assert line.status == "OK" and "the detail of an unknown task answered code 500" in line.detail
+    assert report.ok, str(report)
+
+
+def test_a_failing_upload_url_names_the_call_and_what_to_send(counted, tmp_path):
+    counted.set_faults(Faults(error_rate=1.0, only_paths=("/v1/source/upload-url",)))
+    report, _, _ = run(counted, None, tmp_path)
+    line = report.check("upload URL")
+    assert line.status == "FIX" and "POST /v1/source/upload-url" in line.detail
+    assert "send the record" in line.detail
