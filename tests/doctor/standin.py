@@ -19,10 +19,12 @@ host:port than the API, as the real storage host is not the API host.
 
 from __future__ import annotations
 
+import calendar
 import http.client
 import json
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,14 +58,15 @@ def _amz_url(url: str, here: str, sandbox: str) -> str:
     if f"{parts.scheme}://{parts.netloc}" != sandbox or not parts.path.startswith("/storage"):
         return url
     q = dict(parse_qsl(parts.query))
+    now = int(time.time())
     query = urlencode(
         {
             "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD",
             "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
             "X-Amz-Credential": f"{AMZ_CREDENTIAL}/20261205/auto/s3/aws4_request",
-            "X-Amz-Date": "20261205T000000Z",
+            "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)),
             "X-Amz-SignedHeaders": "host",
-            "X-Amz-Expires": q.get("X-Expires", ""),
+            "X-Amz-Expires": str(int(q.get("X-Expires", now)) - now),
             "X-Amz-Signature": q.get("X-Signature", ""),
         }
     )
@@ -71,10 +74,11 @@ def _amz_url(url: str, here: str, sandbox: str) -> str:
 
 
 def _sandbox_query(query: str) -> str:
+    """S3's signing time + lifetime back to the sandbox's expiry time."""
     q = dict(parse_qsl(query))
-    return urlencode(
-        {"X-Expires": q.get("X-Amz-Expires", ""), "X-Signature": q.get("X-Amz-Signature", "")}
-    )
+    signed = calendar.timegm(time.strptime(q.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ"))
+    expires = signed + int(q.get("X-Amz-Expires", "0"))
+    return urlencode({"X-Expires": str(expires), "X-Signature": q.get("X-Amz-Signature", "")})
 
 
 def _map_strings(value: Any, fn: Any) -> Any:
@@ -121,8 +125,6 @@ class StandIn:
                 pass
 
             def date_time_string(self, timestamp: float | None = None) -> str:
-                import time
-
                 return formatdate(time.time() + standin.reading.clock_offset, usegmt=True)
 
             def _answer(self, status: int, body: bytes, ctype: str) -> None:
