@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import weakref
@@ -245,6 +246,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.path.touch()
+        self.write(session_line())
         self._warnings = _Warnings(self)
         self._warnings.attach()
 
@@ -350,6 +352,26 @@ class Recorder:
         text = self.redactor.scrub(json.dumps(stamped, ensure_ascii=False, default=str))
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(text + "\n")
+
+
+def session_line() -> dict[str, Any]:
+    """The first line of a record: what ran (versions, platform), for whoever reads the report."""
+    import platform
+
+    import requests
+    import urllib3
+
+    from . import __version__
+
+    return {
+        "kind": "session",
+        "mio_nb": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "requests": requests.__version__,
+        "urllib3": urllib3.__version__,
+        "colab": "google.colab" in sys.modules,
+    }
 
 
 def open_recorder(record: str | os.PathLike[str] | Recorder | None) -> Recorder | None:
