@@ -81,3 +81,48 @@ def test_python_m_mio_nb_replay_serves_a_record(tmp_path: Path) -> None:
         server.terminate()
         out, _ = server.communicate(timeout=10)
     assert "no recorded answer: POST /v1/task/get-face" in out
+
+
+def test_a_doctor_record_replays_into_the_same_verdict(tmp_path: Path, sb) -> None:
+    """What a user sends after `mio-nb doctor --record DIR` reproduces their FIX lines here."""
+    from standin import Reading, StandIn
+
+    import mio_nb
+    from mio_nb.doctor import TINY_PNG
+    from mio_nb.recording import read_session
+
+    with StandIn(sb, Reading(auth="bare", strings=True, amz=True), host="127.0.0.2") as api:
+        theirs = mio_nb.doctor(
+            base_url=api.base_url,
+            client_id=sb.client_id,
+            client_secret=sb.client_secret,
+            engine=False,
+            record=tmp_path / "report",
+        )
+        fixed = mio_nb.doctor(
+            base_url=api.base_url,
+            client_id=sb.client_id,
+            client_secret=sb.client_secret,
+            auth_scheme="",
+            engine=False,
+            record=tmp_path / "fixed",
+        )
+    assert fixed.ok
+    for folder, report in (("report", theirs), ("fixed", fixed)):
+        puts = [
+            x["path"]
+            for x in read_session(tmp_path / folder)
+            if x["kind"] == "storage" and x["method"] == "GET"
+        ]
+        with ReplayServer(tmp_path / folder, media=dict.fromkeys(puts, TINY_PNG)) as replay:
+            again = mio_nb.doctor(
+                base_url=replay.base_url,
+                client_id="replayed-id",
+                client_secret="replayed-secret",
+                auth_scheme="" if folder == "fixed" else None,
+                engine=False,
+            )
+        assert replay.unmatched == []
+        seen = {c.name: c.status for c in again.checks if c.name not in ("clock",)}
+        assert seen == {c.name: c.status for c in report.checks if c.name not in ("clock",)}
+        assert again.check("authentication").detail == report.check("authentication").detail
