@@ -32,6 +32,12 @@ def live(
     )
 
 
+def records() -> list[Path]:
+    """The live check's default record folders (in the repository, git-ignored)."""
+    folder = REPO / "live-records"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
 @pytest.fixture
 def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIOCREATE_", "MIO_NB_"))}
@@ -41,20 +47,23 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_skipped_without_credentials_and_under_ci(tmp_path, base_env, sb: Sandbox):
+    records_before = records()
     run = live(env=base_env, cwd=tmp_path)
     assert run.returncode == 0 and "live check: skipped: set MIOCREATE_TOKEN" in run.stdout
     ci = {**base_env, "CI": "true", "MIOCREATE_TOKEN": sb.token, "MIOCREATE_BASE_URL": sb.base_url}
     before = len(sb.tasks())
     run = live("--yes", env=ci, cwd=tmp_path)
     assert run.returncode == 0 and "skipped (never under CI)" in run.stdout
-    assert len(sb.tasks()) == before and not (tmp_path / "live-records").exists()
+    assert len(sb.tasks()) == before
+    assert records() == records_before, "nothing recorded when skipped"
 
 
 def test_states_the_cost_asks_and_spends_nothing_unless_confirmed(tmp_path, base_env, sb):
     with StandIn(sb, Reading(strings=True), host="127.0.0.2") as api:
         env = {**base_env, "MIOCREATE_TOKEN": sb.token, "MIOCREATE_BASE_URL": api.base_url}
         before = len(sb.tasks())
-        run = live(env=env, cwd=tmp_path, stdin="y\n")  # no terminal: --yes is needed
+        # No terminal to ask: --yes is needed.
+        run = live("--record", str(tmp_path / "asked"), env=env, cwd=tmp_path, stdin="y\n")
         assert run.returncode == 2, run.stdout + run.stderr
         assert "1 image swap" in run.stdout and "a few credits" in run.stdout
         assert "Nothing spent" in run.stdout and len(sb.tasks()) == before
@@ -76,7 +85,7 @@ def test_stops_after_doctor_when_something_needs_a_fix(tmp_path, base_env, sb):
     with StandIn(sb, Reading(auth="bare"), host="127.0.0.2") as api:
         env = {**base_env, "MIOCREATE_TOKEN": sb.token, "MIOCREATE_BASE_URL": api.base_url}
         before = len(sb.tasks())
-        run = live("--yes", env=env, cwd=tmp_path)
+        run = live("--yes", "--record", str(tmp_path / "rec"), env=env, cwd=tmp_path)
     assert run.returncode == 1
     assert "set MIOCREATE_AUTH_SCHEME=''" in run.stdout
     assert "stopped after doctor" in run.stdout and len(sb.tasks()) == before
