@@ -310,6 +310,47 @@ class NetworkError(MioError, ConnectionError):
     )
 
 
+class ResultCheckError(MioError):
+    """A downloaded result is not what was asked for (an HTML page, a truncated file, a video
+    where a picture was expected); nothing was recorded as done."""
+
+    default_hint = (
+        "The server's result was not saved. Try client.task(ID).wait() later; if it keeps "
+        "happening, report it to MioCreate (nothing is paid again)."
+    )
+
+    def __init__(self, message: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        if self.task_id is not None and "ID" in self.hint:
+            self.hint = self.hint.replace("ID", str(self.task_id))
+
+
+class UnsafeURLError(MioError):
+    """A storage URL was refused before any connection: not http(s), an internal (private,
+    loopback, link-local, metadata) address, or a redirect to another host."""
+
+    default_hint = (
+        "The server sent a URL the client will not fetch. If you run your own server on your "
+        "network, point base_url at it (then its storage may be local too)."
+    )
+
+
+class ResponseTooLargeError(MioError):
+    """An answer was larger than its cap (API answers: a few MB; results: their declared size
+    plus a margin, at most 500 MB); the download stopped there and the part was removed."""
+
+    default_hint = "The server sent far more than expected; nothing of it was kept."
+
+
+class JournalError(OutputFolderError):
+    """The task journal (``journal.jsonl`` in the output folder) cannot be read or written."""
+
+    default_hint = (
+        "Make the output folder writable (or choose another with output_dir=/-o). Nothing was "
+        "sent: no task is created before the journal has recorded the attempt."
+    )
+
+
 #: Where a task-creating request may have reached the server (timeout, drop or 5xx after
 #: sending): never repeated; this hint replaces the class's default.
 TASK_MAY_EXIST_HINT = (
@@ -385,6 +426,7 @@ __all__ = [
     "FileTooLargeError",
     "InsufficientCreditsError",
     "InvalidArgumentError",
+    "JournalError",
     "KeyNotFoundError",
     "MioError",
     "MissingCredentialsError",
@@ -395,10 +437,13 @@ __all__ = [
     "OutputFolderError",
     "PolicyError",
     "RateLimitError",
+    "ResponseTooLargeError",
+    "ResultCheckError",
     "ServerError",
     "TargetPolicyError",
     "TaskError",
     "TaskTimeoutError",
+    "UnsafeURLError",
     "UnsupportedFormatError",
     "error_class",
     "error_for",
