@@ -15,6 +15,10 @@
   unreadable file: :data:`FINAL_CODES`) or whose earlier request went unanswered (the task may
   exist) is reported again, not paid again, unless ``retry_failed=True`` (``--retry-failed``).
 - Identical jobs in one batch (same files, same options) run once and share the result.
+- Several runs at once (processes, notebooks, threads on one output folder) pay each job once:
+  a job is decided and its task created under the journal's exclusive claim of the job
+  (:meth:`mio_nb.journal.Journal.claim`), and the journal is read again once the claim is held,
+  so a run that waited finds the other run's task and waits for it (or reuses its result).
 - Inside the limits: when the server answers 802 the client waits as told (``Retry-After``) and
   the batch lowers its concurrency, raising it again as jobs succeed; on 801 (no credits) it
   starts no new job, records the rest as "not run" and says how to resume.
@@ -195,13 +199,7 @@ def run_batch(
     todo = [i for i, tag in enumerate(tags) if tag is not None and first_of[tag] == i]
     stop = threading.Event()
     concurrency = _Concurrency(max(1, workers))
-    earlier: dict[str, list[JournalEntry]] = {}
-    if todo:
-        # One read of the journal for the whole batch: what earlier runs did with these jobs.
-        server = client.server_id
-        for entry in client.journal.entries():
-            if entry.job and entry.server == server:
-                earlier.setdefault(entry.job, []).append(entry)
+    server = client.server_id if todo else ""
     bar = _progress_bar(len(batch)) if progress else None
 
     def run(index: int) -> BatchRecord:
@@ -213,9 +211,14 @@ def run_batch(
             with concurrency:
                 if stop.is_set():
                     return _not_run(index, job)
-                return _run_job(
-                    client, index, job, tag, timeout, earlier.get(tag, []), retry_failed
-                )
+                with client.journal.claim(tag, cancelled=stop.is_set):
+                    # Read with the claim held: what this and every other run did with the job.
+                    earlier = [
+                        e for e in client.journal.entries() if e.job == tag and e.server == server
+                    ]
+                    return _run_job(client, index, job, tag, timeout, earlier, retry_failed)
+        except TimeoutError:  # stopped while another run held the job
+            return _not_run(index, job)
         except InsufficientCreditsError as error:
             stop.set()
             return BatchRecord(index, job.name, "not run", error=error)
