@@ -258,6 +258,11 @@ def _run_history(args: argparse.Namespace) -> int:
         print(f"{e.when}  {task!s:>8}  {e.type:<18} {e.status:<11} {detail}")
     if not entries:
         print(f"No task in {Path(args.output_dir) / JOURNAL_NAME}", file=sys.stderr)
+    if entries.skipped:
+        print(
+            f"The journal has unusable lines (torn or not entries): skipped {entries.skipped}.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

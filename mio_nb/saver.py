@@ -89,7 +89,8 @@ def check_result(path: Path, kind: Kind, size: int | None, label: str) -> str:
         )
         raise ResultCheckError(f"{label} is {what}, not the {kind} that was asked for.")
     if fmt.kind != kind:
-        raise ResultCheckError(f"{label} is a {fmt.name.upper()} {fmt.kind}, not an {kind}.")
+        article = "an" if kind == "image" else "a"
+        raise ResultCheckError(f"{label} is a {fmt.name.upper()} {fmt.kind}, not {article} {kind}.")
     if size is not None and found < size:
         raise ResultCheckError(f"{label} is cut short: {found} of the {size} bytes declared.")
     try:

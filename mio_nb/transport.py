@@ -29,8 +29,10 @@ same host.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -42,6 +44,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
@@ -107,6 +111,85 @@ class _DeadlineRetry(Retry):
             delay = self.get_retry_after(response)
         self._check(delay if delay is not None else self.get_backoff_time())
         super().sleep(response)
+
+
+class _Watchdog:
+    """Ends, at ``deadline``, whatever the calling thread's connection is doing (reading the
+    headers or body of a trickled answer): the socket in use is shut down, so the blocked read
+    returns and the caller raises TaskTimeoutError. No-op without a deadline."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.sock: Any = None
+        self.expired = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            self.sock = sock
+            if self.expired:
+                self._shut()
+
+    def _shut(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def __enter__(self) -> _Watchdog:
+        if self.deadline is not None:
+            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+            _deadline.watchdog = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            _deadline.watchdog = None
+
+
+def _watch(sock: Any) -> None:
+    dog = getattr(_deadline, "watchdog", None)
+    if dog is not None:
+        dog.watch(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter whose connections report their socket to the thread's watchdog."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[assignment]
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 def _time_left(deadline: float | None, what: str) -> float | None:
@@ -376,13 +459,13 @@ class Transport:
         ):
             session.headers["User-Agent"] = agent
             session.auth = _TokenAuth(credentials, auth_scheme)
-            session.mount("http://", HTTPAdapter(max_retries=policy))
-            session.mount("https://", HTTPAdapter(max_retries=policy))
+            session.mount("http://", _Adapter(max_retries=policy))
+            session.mount("https://", _Adapter(max_retries=policy))
 
         self.storage = requests.Session()
         self.storage.headers["User-Agent"] = agent
         self.storage.auth = _NoAuth()
-        storage_adapter = HTTPAdapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
+        storage_adapter = _Adapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
         self.storage.mount("http://", storage_adapter)
         self.storage.mount("https://", storage_adapter)
 
@@ -529,20 +612,8 @@ class Transport:
         what = f"{method} {urlsplit(url).path}"
         _deadline.value = deadline
         try:
-            left = _time_left(deadline, what)
-            resp = session.request(
-                method,
-                url,
-                json=json,
-                params=params,
-                timeout=_bounded(timeout or self.timeout, left),
-                stream=True,
-            )
-            try:
-                resp._content = read_body(resp, API_BODY_CAP, deadline, what)
-                resp._content_consumed = True  # type: ignore[attr-defined]  # the connection goes back to the pool
-            finally:
-                resp.close()
+            with _Watchdog(deadline):
+                return self._request(session, method, url, json, params, timeout, deadline, what)
         except requests.RequestException as exc:
             exc.request = None  # drop the prepared request (and its Authorization header)
             if deadline is not None and time.monotonic() >= deadline - 0.05:
@@ -560,6 +631,32 @@ class Transport:
             return None, exc
         finally:
             _deadline.value = None
+
+    def _request(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        json: Any,
+        params: Any,
+        timeout: Any,
+        deadline: float | None,
+        what: str,
+    ) -> tuple[requests.Response, None]:
+        left = _time_left(deadline, what)
+        resp = session.request(
+            method,
+            url,
+            json=json,
+            params=params,
+            timeout=_bounded(timeout or self.timeout, left),
+            stream=True,
+        )
+        try:
+            resp._content = read_body(resp, API_BODY_CAP, deadline, what)
+            resp._content_consumed = True  # type: ignore[attr-defined]  # back to the pool
+        finally:
+            resp.close()
         return resp, None
 
     @staticmethod
@@ -666,8 +763,7 @@ class Transport:
                 f"Cannot make the folder {dest.parent}: {e.strerror or e}."
             ) from None
         try:
-            resp = self._open_storage(url, deadline, what)
-            with resp:
+            with _Watchdog(deadline), self._open_storage(url, deadline, what) as resp:
                 if resp.status_code == 403:
                     raise StorageURLExpired()
                 if resp.status_code >= 300:

@@ -66,45 +66,55 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     return out
 
 
-def _internal(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _category(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """ "loopback", "link-local" (cloud metadata lives there), "private", or None (public)."""
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    return (
-        addr.is_private
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_reserved
-        or addr.is_multicast
-        or addr.is_unspecified
-    )
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    if addr.is_private or addr.is_reserved or addr.is_multicast or addr.is_unspecified:
+        return "private"
+    return None
 
 
 @functools.lru_cache(maxsize=64)
-def is_internal_host(host: str) -> bool:
-    """True when ``host`` is (or resolves to) a loopback, private or link-local address."""
-    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
-        return True
-    return any(_internal(a) for a in _addresses(host))
+def host_category(host: str) -> str | None:
+    """The most internal category of the addresses ``host`` is (or resolves to), or None."""
+    low = host.lower().rstrip(".")
+    if low == "localhost" or low.endswith(".localhost"):
+        return "loopback"
+    found = {_category(a) for a in _addresses(host)}
+    for category in ("link-local", "private", "loopback"):
+        if category in found:
+            return category
+    return None
 
 
 def check_storage_url(url: str, api_url: str, *, what: str = "A result URL") -> str:
-    """``url`` if the client may fetch it, else UnsafeURLError (no connection is made)."""
+    """``url`` if the client may fetch it, else UnsafeURLError (no connection is made).
+
+    http(s) only; an internal address (loopback, private, link-local) only when the API itself
+    is on an address of the same kind (the sandbox on loopback keeps its files on loopback).
+    """
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - validates the port
     except ValueError:
         raise UnsafeURLError(f"{what} is not a valid URL.") from None
-    where = f"{parts.scheme}://{parts.hostname or ''}"
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
-        raise UnsafeURLError(f"{what} ({where}) is not an http(s) URL; it was not fetched.")
-    host = parts.hostname
-    if not is_internal_host(host):
-        # An internal address hiding behind a public-looking name counts as internal too.
+        raise UnsafeURLError(
+            f"{what} ({parts.scheme or 'no scheme'}://...) is not an http(s) URL; it was not "
+            "fetched."
+        )
+    category = host_category(parts.hostname)
+    if category is None:
         return url
     api_host = urlsplit(api_url).hostname or ""
-    if api_host and is_internal_host(api_host):
-        return url  # the API itself is local (the sandbox): its storage is too
+    if api_host and host_category(api_host) == category:
+        return url
     raise UnsafeURLError(
-        f"{what} points at an internal address ({host}: loopback, private, link-local or "
-        "metadata); it was not fetched."
+        f"{what} points at a {category} address ({parts.hostname}) while the API is not on "
+        "one; it was not fetched."
     )
