@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,12 +37,10 @@ class HostileServer:
                 if handler is None:
                     send_json(self, {"code": 400, "message": "no such path", "data": None})
                     return
-                try:
+                with suppress(BrokenPipeError, ConnectionResetError, OSError):
                     handler(self)
-                except (BrokenPipeError, ConnectionResetError, OSError):
-                    pass
 
-            do_GET = do_POST = do_PUT = _route  # noqa: N815
+            do_GET = do_POST = do_PUT = _route
 
         self.httpd = ThreadingHTTPServer((host, 0), _H)
         self.httpd.daemon_threads = True

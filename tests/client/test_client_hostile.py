@@ -291,9 +291,8 @@ def test_storage_urls_on_internal_addresses_are_refused_before_any_connection(
     client: Client, hostile: HostileServer, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     hostile.routes[DETAIL] = lambda h: send_json(h, detail(url))
-    with guard_connections(monkeypatch) as guard:
-        with pytest.raises(UnsafeURLError):
-            client.task(7).wait(timeout=10, progress=False)
+    with guard_connections(monkeypatch) as guard, pytest.raises(UnsafeURLError):
+        client.task(7).wait(timeout=10, progress=False)
     assert guard.refused == []  # not even tried
     assert all(e.status != "done" for e in client.history())
 
@@ -317,9 +316,8 @@ def test_redirects_to_another_host_are_refused_before_any_connection(
     hostile.routes["/files/r"] = redirect
     hostile.routes["/files/ok"] = lambda h: send_bytes(h, png)
     hostile.routes[DETAIL] = lambda h: send_json(h, detail(hostile.base_url + "/files/r"))
-    with guard_connections(monkeypatch) as guard:
-        with pytest.raises(UnsafeURLError):
-            client.task(7).wait(timeout=10, progress=False)
+    with guard_connections(monkeypatch) as guard, pytest.raises(UnsafeURLError):
+        client.task(7).wait(timeout=10, progress=False)
     assert guard.refused == []
     assert hostile.hits.get("/files/ok", 0) == 0
 
