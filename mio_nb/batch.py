@@ -198,6 +198,7 @@ def run_batch(
             first_of.setdefault(tag, index)
     todo = [i for i, tag in enumerate(tags) if tag is not None and first_of[tag] == i]
     stop = threading.Event()
+    interrupted = threading.Event()  # Ctrl-C or SIGTERM: the workers stop waiting
     concurrency = _Concurrency(max(1, workers))
     server = client.server_id if todo else ""
     bar = _progress_bar(len(batch)) if progress else None
@@ -206,7 +207,7 @@ def run_batch(
         job, tag = batch[index], tags[index]
         assert tag is not None
         try:
-            if stop.is_set():
+            if stop.is_set() or interrupted.is_set():
                 return _not_run(index, job)
             with concurrency:
                 if stop.is_set():
@@ -216,7 +217,9 @@ def run_batch(
                     earlier = [
                         e for e in client.journal.entries() if e.job == tag and e.server == server
                     ]
-                    return _run_job(client, index, job, tag, timeout, earlier, retry_failed)
+                    return _run_job(
+                        client, index, job, tag, timeout, earlier, retry_failed, interrupted
+                    )
         except TimeoutError:  # stopped while another run held the job
             return _not_run(index, job)
         except InsufficientCreditsError as error:
@@ -234,8 +237,13 @@ def run_batch(
     client.rate_limit_listeners.append(concurrency.rate_limited)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mio-batch") as ex:
-            for index, record in zip(todo, ex.map(run, todo), strict=True):
-                records[index] = record
+            try:
+                for index, record in zip(todo, ex.map(run, todo), strict=True):
+                    records[index] = record
+            except KeyboardInterrupt:
+                interrupted.set()  # workers stop waiting; their tasks stay in the journal
+                stop.set()
+                raise
     finally:
         client.rate_limit_listeners.remove(concurrency.rate_limited)
         if bar is not None:
@@ -310,6 +318,7 @@ def _run_job(
     timeout: float | None,
     earlier: list[JournalEntry],
     retry_failed: bool,
+    interrupted: threading.Event,
 ) -> BatchRecord:
     detections = [e for e in earlier if e.type == TaskType.GET_FACE]
     swaps = [e for e in earlier if e.type != TaskType.GET_FACE]
@@ -317,17 +326,19 @@ def _run_job(
     if last is not None and last.task_id is not None and last.status in ("done", "pending"):
         result = _saved_result(last) if last.status == "done" else None
         if result is None:  # pending, or its files are gone: wait / fetch again, never re-pay
-            result = _swap_result(client.task(last.task_id).wait(timeout=timeout, progress=False))
+            result = _swap_result(
+                client.task(last.task_id).wait(timeout=timeout, progress=False, stop=interrupted)
+            )
         return BatchRecord(index, job.name, "done", result, task_id=last.task_id, resumed=True)
     if last is not None and (error := _not_again(last, retry_failed)) is not None:
         return BatchRecord(index, job.name, "failed", error=error, task_id=last.task_id)
     if isinstance(job.new_face, Mapping):
-        faces = _faces_of(client, job, tag, timeout, _best(detections), retry_failed)
+        faces = _faces_of(client, job, tag, timeout, _best(detections), retry_failed, interrupted)
         chosen = {faces[int(i)]: new for i, new in job.new_face.items()}
         task = client.submit_face_swap(job.original, chosen, faceset=faces, hd=job.hd, tag=tag)
     else:
         task = client.submit_swap(job.original, job.new_face, hd=job.hd, tag=tag)
-    result = _swap_result(task.wait(timeout=timeout, progress=False))
+    result = _swap_result(task.wait(timeout=timeout, progress=False, stop=interrupted))
     return BatchRecord(index, job.name, "done", result, task_id=task.id)
 
 
@@ -338,17 +349,22 @@ def _faces_of(
     timeout: float | None,
     detection: JournalEntry | None,
     retry_failed: bool,
+    interrupted: threading.Event,
 ) -> FaceSet:
     """The faces of a multi-face job's original: from its earlier detection when there is one
     (done or still running: nothing paid twice), else from a new one."""
     resumable = detection is not None and detection.status in ("done", "pending")
     if detection is not None and detection.task_id is not None and resumable:
-        faces = client.task(detection.task_id).wait(timeout=timeout, progress=False)
+        faces = client.task(detection.task_id).wait(
+            timeout=timeout, progress=False, stop=interrupted
+        )
         assert isinstance(faces, FaceSet)
         return faces
     if detection is not None and (error := _not_again(detection, retry_failed)) is not None:
         raise error
-    faces = client.submit_detect_faces(job.original, tag=tag).wait(timeout, progress=False)
+    faces = client.submit_detect_faces(job.original, tag=tag).wait(
+        timeout, progress=False, stop=interrupted
+    )
     assert isinstance(faces, FaceSet)
     return faces
 

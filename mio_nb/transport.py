@@ -400,7 +400,7 @@ def parse_envelope(resp: requests.Response) -> tuple[int, str, Any]:
     """``(code, message, data)`` of an API answer; ServerError etc. if it is not an envelope."""
     try:
         body = resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         body = None
     if isinstance(body, dict) and "code" in body:
         try:

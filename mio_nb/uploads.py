@@ -78,7 +78,15 @@ class Source:
 
     def open(self) -> IO[bytes]:
         if self.path is not None:
-            return open(self.path, "rb")
+            try:
+                return open(self.path, "rb")
+            except FileNotFoundError:
+                raise MissingFileError(
+                    f"{self.label} was removed after it was checked.",
+                    hint="Put the file back (or pick another), then try again. Nothing was paid.",
+                ) from None
+            except OSError as e:
+                raise FileError(f"Cannot read {self.label[4:]}: {e.strerror or e}.") from None
         assert self.data is not None
         return io.BytesIO(self.data)
 
