@@ -26,6 +26,7 @@ from .errors import (
     FileError,
     FileTooLargeError,
     MissingFileError,
+    ServerError,
     UnsupportedFormatError,
 )
 from .formats import (
@@ -325,6 +326,8 @@ def upload_source(
                 data = transport.call(
                     "POST", protocol.UPLOAD_URL_PATH, json={"file_name": source.upload_name}
                 )
+                if not isinstance(data, dict) or not data.get("upload_url") or not data.get("key"):
+                    raise ServerError(f"The server sent no upload URL ({str(data)[:100]!r}).")
                 ticket = (str(data["upload_url"]), str(data["key"]))
             url, key = ticket
             with source.open() as f:

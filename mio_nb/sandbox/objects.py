@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from mio_nb.formats import HEAD_BYTES, MAX_UPLOAD_BYTES, sniff
+from mio_nb.mediabounds import structure_problem
 from mio_nb.protocol import Code
 from mio_nb.sandbox import media_limits
 from mio_nb.sandbox.api import MESSAGES, envelope
@@ -134,6 +135,11 @@ class ObjectRequests:
             fmt = sniff(head)
             if fmt is None:
                 return Code.UNSUPPORTED_FORMAT, total, None
+            with open(tmp, "rb") as f:
+                problem = structure_problem(fmt.name, f)
+            if problem is not None:
+                log.info("refused %s: %s", key, problem)
+                return Code.FILE_ERROR, total, f"The file cannot be used: {problem}"
             reason = media_limits.refusal(tmp, fmt)
             if reason is not None:
                 log.info("refused %s: %s", key, reason)
