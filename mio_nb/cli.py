@@ -75,6 +75,12 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds an idle connection is kept, and a stalled request waited for "
         "(default %(default)s)",
     )
+    parser.add_argument(
+        "--upload-quota-gb",
+        type=float,
+        default=20.0,
+        help="disk space for uploads; beyond it uploads are refused with 704 (%(default)s GB)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     faults = parser.add_argument_group("fault injection (for tests and benchmarks; off by default)")
     faults.add_argument("--rate-limit-per-minute", type=int, help="answer 802 past N requests/min")
@@ -99,6 +105,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             workers=args.workers,
             retention_days=args.retention_days,
             allow_remote=args.allow_remote,
+            upload_quota=int(args.upload_quota_gb * 1e9),
             limits=Limits(
                 max_connections=args.max_connections,
                 idle_timeout=args.idle_timeout,
