@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -141,10 +141,8 @@ class Storage:
         total = 0
         for dirpath, _dirs, names in os.walk(self.root / UPLOAD_PREFIX):
             for name in names:
-                try:
+                with suppress(OSError):
                     total += os.stat(os.path.join(dirpath, name)).st_size
-                except OSError:
-                    pass
         return total
 
     def size(self, key: str) -> int:

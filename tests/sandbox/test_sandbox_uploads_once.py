@@ -109,9 +109,25 @@ def _lying_mp4(tmp: Path, seconds: int, fps: int, factor: int) -> Path:
     out = tmp / f"real-{seconds}-{fps}.mp4"
     source = f"color=c=gray:s=32x32:r={fps}:d={seconds}"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", source]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-        + ["-use_editlist", "0", str(out)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-use_editlist",
+            "0",
+            str(out),
+        ],
         check=True,
     )
     data = bytearray(out.read_bytes())
