@@ -39,7 +39,7 @@ from .errors import InsufficientCreditsError, MioError, error_for
 from .formats import VIDEO_SUFFIXES
 from .journal import JournalEntry
 from .preflight import check_hd
-from .protocol import TaskType
+from .protocol import Code, TaskType
 from .results import Asset, FaceSet, ImageResult, VideoResult
 from .uploads import prepare
 
@@ -52,7 +52,17 @@ Status = Literal["done", "failed", "not run"]
 
 #: Codes of failures that running the same job again cannot change: not paid again on a rerun
 #: unless asked (no face, several faces, content policy, unreadable/unsupported/too large file).
-FINAL_CODES = frozenset({602, 603, 604, 605, 701, 703, 704})
+FINAL_CODES = frozenset(
+    {
+        Code.NO_FACE,
+        Code.MULTIPLE_FACES,
+        Code.FILE_POLICY,
+        Code.TARGET_POLICY,
+        Code.FILE_ERROR,
+        Code.UNSUPPORTED_FORMAT,
+        Code.FILE_TOO_LARGE,
+    }
+)
 
 
 @dataclass(frozen=True)

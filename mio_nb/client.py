@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import protocol
-from .backend import is_local
 from .credentials import ENV_BASE_URL, Credentials
 from .errors import BadRequestError
 from .inputs import FaceMap, Inputs, Request
@@ -36,7 +34,7 @@ from .saver import Saver, server_tag
 from .tasks import Task, TaskContext
 from .transport import RetryConfig, Transport
 from .uploads import prepare
-from .urls import canonical_url
+from .urls import ServerIdentity, canonical_url
 
 if TYPE_CHECKING:
     from .batch import BatchRecord
@@ -45,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mio_nb.client")
 
 DEFAULT_OUTPUT_DIR = "mio_outputs"
+_SWAPPED = (ImageResult, VideoResult)
 
 
 class Client:
@@ -88,17 +87,20 @@ class Client:
         )
         self.output_dir = Path(output_dir).expanduser().absolute()
         self.journal = Journal(self.output_dir / JOURNAL_NAME)
-        self._server_id: str | None = None
-        self._server_lock = threading.Lock()
+        self._identity = ServerIdentity(
+            self.base_url, lambda: self._transport.call("GET", protocol.SERVER_INFO_PATH)
+        )
         self._tasks = TaskContext(
             transport=self._transport,
             journal=self.journal,
             saver=Saver(self._transport, self.output_dir, lambda: server_tag(self.server_id)),
-            server_id=lambda: self.server_id,
+            server_id=self._identity,
             wait_timeout=wait_timeout,
             progress=progress,
         )
-        self._inputs = Inputs(self._transport, self.output_dir, lambda: self.progress)
+        self._inputs = Inputs(
+            self._transport, self.output_dir, lambda: self.progress, self.journal, self._identity
+        )
 
     @property
     def progress(self) -> bool:
@@ -120,26 +122,9 @@ class Client:
 
     @property
     def server_id(self) -> str:
-        """What the journal and result names know this server by, the same on every port.
-
-        For a sandbox, the id kept in its data dir (asked once, at the first need); for any
-        other server, its canonical base URL.
-        """
-        if self._server_id is None:
-            with self._server_lock:
-                if self._server_id is None:
-                    self._server_id = self._ask_server_id()
-        return self._server_id
-
-    def _ask_server_id(self) -> str:
-        if not is_local(self.base_url):
-            return self.base_url
-        try:
-            data = self._transport.call("GET", protocol.SERVER_INFO_PATH)
-        except BadRequestError:  # a local server that is no sandbox (a proxy, an old sandbox)
-            return self.base_url
-        server_id = data.get("server_id") if isinstance(data, dict) else None
-        return str(server_id) if server_id else self.base_url
+        """What the journal and result names know this server by, the same on every port and
+        in every spelling (see :class:`mio_nb.urls.ServerIdentity`)."""
+        return self._identity()
 
     # -- construction helpers ------------------------------------------------------------------
 
@@ -218,10 +203,7 @@ class Client:
         self, src: Any, *, timeout: float | None = None, progress: bool = True
     ) -> FaceSet:
         """The faces of an image or video, crops saved locally: ``faces[0]``, ``faces.plot()``."""
-        check_timeout(timeout)
-        result = self.submit_detect_faces(src).wait(timeout=timeout, progress=progress)
-        assert isinstance(result, FaceSet)
-        return result
+        return self._run(lambda: self.submit_detect_faces(src), timeout, progress, FaceSet)
 
     def submit_image_swap(
         self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
@@ -239,10 +221,8 @@ class Client:
         progress: bool = True,
     ) -> ImageResult:
         """Swap the face of image ``original`` with ``new_face``; the result is saved first."""
-        check_timeout(timeout)
-        result = self.submit_image_swap(original, new_face, hd).wait(timeout, progress)
-        assert isinstance(result, ImageResult)
-        return result
+        submit = self.submit_image_swap
+        return self._run(lambda: submit(original, new_face, hd), timeout, progress, ImageResult)
 
     def submit_video_swap(
         self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
@@ -261,10 +241,8 @@ class Client:
         progress: bool = True,
     ) -> VideoResult:
         """Swap the face in video ``original`` with ``new_face``; the result is saved first."""
-        check_timeout(timeout)
-        result = self.submit_video_swap(original, new_face, hd).wait(timeout, progress)
-        assert isinstance(result, VideoResult)
-        return result
+        submit = self.submit_video_swap
+        return self._run(lambda: submit(original, new_face, hd), timeout, progress, VideoResult)
 
     def swap(
         self,
@@ -276,11 +254,8 @@ class Client:
         progress: bool = True,
     ) -> ImageResult | VideoResult:
         """swap_image or swap_video, by what ``original`` is."""
-        check_timeout(timeout)
-        task = self.submit_swap(original, new_face, hd)
-        result = task.wait(timeout, progress)
-        assert isinstance(result, (ImageResult, VideoResult))
-        return result
+        submit = self.submit_swap
+        return self._run(lambda: submit(original, new_face, hd), timeout, progress, _SWAPPED)
 
     def submit_swap(
         self, original: Any, new_face: Any, hd: bool = False, *, tag: str | None = None
@@ -303,7 +278,7 @@ class Client:
         ``faceset=``) to the new face for it; faces left out stay as they are. ``original``
         (optional with ``faceset``) must be the file the faces were found in.
         """
-        request = self._inputs.face_swap(original, faces, faceset, hd, self._known_original)
+        request = self._inputs.face_swap(original, faces, faceset, hd)
         return self._create(request, tag)
 
     def swap_faces(
@@ -317,16 +292,16 @@ class Client:
         progress: bool = True,
     ) -> ImageResult | VideoResult:
         """Swap chosen faces of a group image or video; see :meth:`submit_face_swap`."""
-        check_timeout(timeout)
-        result = self.submit_face_swap(original, faces, faceset, hd).wait(timeout, progress)
-        assert isinstance(result, (ImageResult, VideoResult))
-        return result
+        submit = self.submit_face_swap
+        return self._run(lambda: submit(original, faces, faceset, hd), timeout, progress, _SWAPPED)
 
-    def _known_original(self, get_face_id: int) -> dict[str, Any]:
-        """What the journal knows of the file get-face task ``get_face_id`` looked at."""
-        entry = self.journal.find(get_face_id, self.server_id)
-        original = entry.inputs.get("original") if entry is not None else None
-        return dict(original) if isinstance(original, dict) else {}
+    @staticmethod
+    def _run(submit: Callable[[], Task], timeout: Any, progress: bool, kinds: Any) -> Any:
+        """Check ``timeout`` (before anything is sent), submit, wait and return the result."""
+        check_timeout(timeout)
+        result = submit().wait(timeout, progress)
+        assert isinstance(result, kinds)
+        return result
 
     def _create(self, request: Request, tag: str | None) -> Task:
         """Create the task (write-ahead journaled, never sent twice: see :mod:`mio_nb.tasks`)."""
@@ -344,23 +319,14 @@ class Client:
     ) -> list[BatchRecord]:
         """Swap many files: one :class:`~mio_nb.batch.BatchRecord` per job, in input order.
 
-        A job is ``(original, new_face)`` or ``(original, {face index: new_face})``. Jobs run on
-        ``workers`` threads; one job's error never stops the others; identical jobs run once;
-        running the same jobs again skips those done, waits for those already submitted and
-        does not pay again for those that failed for good (a 602 "no face"...) or whose
-        earlier attempt is unconfirmed, unless ``retry_failed`` (see :mod:`mio_nb.batch`).
+        A job is ``(original, new_face)`` or ``(original, {face index: new_face})``; running
+        the same jobs again (here or in another process) pays for none twice, unless
+        ``retry_failed`` (see :mod:`mio_nb.batch`).
         """
         from .batch import run_batch
 
-        return run_batch(
-            self,
-            jobs,
-            workers=workers,
-            hd=hd,
-            progress=progress,
-            timeout=timeout,
-            retry_failed=retry_failed,
-        )
+        options = {"workers": workers, "hd": hd, "progress": progress, "timeout": timeout}
+        return run_batch(self, jobs, retry_failed=retry_failed, **options)  # type: ignore[arg-type]
 
     def task(self, task_id: int) -> Task:
         """The task ``task_id`` (from the journal when known): ``client.task(id).wait()``."""

@@ -29,6 +29,7 @@ from .errors import (
     RateLimitError,
 )
 from .formats import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from .protocol import Code
 from .results import FaceSet
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ def _client(args: argparse.Namespace, **options: Any) -> Client:
     return connect(given, stream=sys.stderr, **({} if given else options))
 
 
+_FILE_REFUSALS = (Code.FILE_ERROR, Code.UNSUPPORTED_FORMAT, Code.FILE_TOO_LARGE)
+_USAGE_CODES = (Code.BAD_PARAMETER, Code.UNSUPPORTED_FORMAT, Code.FILE_TOO_LARGE)
+
+
 def _exit_code(error: MioError) -> int:
     """The documented exit code of a client error."""
     for kind, code in (
@@ -86,8 +91,8 @@ def _exit_code(error: MioError) -> int:
             return code
     refused_early = isinstance(
         error, (CorruptFileError, MissingFileError, OutputFolderError, InvalidArgumentError)
-    ) or (isinstance(error, FileError) and error.code in (701, 703, 704))
-    usage = (error.code in (400, 703, 704) or refused_early) and error.task_id is None
+    ) or (isinstance(error, FileError) and error.code in _FILE_REFUSALS)
+    usage = (error.code in _USAGE_CODES or refused_early) and error.task_id is None
     return EXIT_USAGE if usage else EXIT_FAILED
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .protocol import Code
+
 
 class MioError(Exception):
     """Base class of every error raised by the mio-nb client.
@@ -360,20 +362,20 @@ TASK_MAY_EXIST_HINT = (
 )
 
 _BY_CODE: dict[int, type[MioError]] = {
-    400: BadRequestError,
-    401: AuthError,
-    500: ServerError,
-    601: TaskError,
-    602: NoFaceError,
-    603: MultipleFacesError,
-    604: FilePolicyError,
-    605: TargetPolicyError,
-    701: FileError,
-    702: KeyNotFoundError,
-    703: UnsupportedFormatError,
-    704: FileTooLargeError,
-    801: InsufficientCreditsError,
-    802: RateLimitError,
+    Code.BAD_PARAMETER: BadRequestError,
+    Code.AUTH_FAILED: AuthError,
+    Code.SERVER_ERROR: ServerError,
+    Code.TASK_ERROR: TaskError,
+    Code.NO_FACE: NoFaceError,
+    Code.MULTIPLE_FACES: MultipleFacesError,
+    Code.FILE_POLICY: FilePolicyError,
+    Code.TARGET_POLICY: TargetPolicyError,
+    Code.FILE_ERROR: FileError,
+    Code.KEY_NOT_FOUND: KeyNotFoundError,
+    Code.UNSUPPORTED_FORMAT: UnsupportedFormatError,
+    Code.FILE_TOO_LARGE: FileTooLargeError,
+    Code.NOT_ENOUGH_CREDITS: InsufficientCreditsError,
+    Code.RATE_LIMITED: RateLimitError,
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import protocol
 from .errors import BadRequestError, InvalidArgumentError
+from .journal import Journal
 from .preflight import check_hd, check_output_dir
 from .protocol import TaskType
 from .results import Asset, Face, FaceSet
@@ -43,11 +44,18 @@ class Inputs:
     """Resolves a call's inputs for ``transport``'s server, results going to ``output_dir``."""
 
     def __init__(
-        self, transport: Transport, output_dir: Path, progress: Callable[[], bool]
+        self,
+        transport: Transport,
+        output_dir: Path,
+        progress: Callable[[], bool],
+        journal: Journal,
+        server_id: Callable[[], str],
     ) -> None:
         self.transport = transport
         self.output_dir = output_dir
         self._progress = progress
+        self._journal = journal
+        self._server_id = server_id
 
     def upload(self, items: Sequence[Prepared], progress: bool | None = None) -> list[Asset]:
         """Upload the local files among ``items`` in parallel; Assets pass through."""
@@ -126,10 +134,8 @@ class Inputs:
         faces: FaceMap,
         faceset: FaceSet | None,
         hd: Any,
-        known_original: Callable[[int], dict[str, Any]],
     ) -> Request:
-        """A swap of chosen faces; ``known_original(get_face_id)``: what the journal knows of
-        the file the faces were found in."""
+        """A swap of chosen faces of the file a get-face task looked at."""
         hd = check_hd(hd)
         chosen = _chosen_faces(faces, faceset)
         get_face_id = chosen[0].task_id
@@ -142,7 +148,7 @@ class Inputs:
         for role, item in prepared.items():
             require_kind(item, "image", role, "The new face must be a photo.")
         check_output_dir(self.output_dir)
-        known = _known_from_faceset(faceset) or known_original(get_face_id)
+        known = _known_from_faceset(faceset) or self._known_original(get_face_id)
         if given is not None:
             _require_same_original(given, known)
         kind = known.get("kind") or (given.kind if given is not None else None)
@@ -174,6 +180,12 @@ class Inputs:
         video = kind == "video"
         type = TaskType.MULTIPLE_VIDEO_FACE_SWAP if video else TaskType.MULTIPLE_FACE_SWAP
         return Request(type, body, record, {"hd": hd})
+
+    def _known_original(self, get_face_id: int) -> dict[str, Any]:
+        """What the journal knows of the file get-face task ``get_face_id`` looked at."""
+        entry = self._journal.find(get_face_id, self._server_id())
+        original = entry.inputs.get("original") if entry is not None else None
+        return dict(original) if isinstance(original, dict) else {}
 
 
 def _known_from_faceset(faceset: FaceSet | None) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from .errors import (
     error_class,
     error_for,
 )
+from .protocol import Code
 from .urls import check_storage_url
 
 log = logging.getLogger("mio_nb.transport")
@@ -405,11 +406,11 @@ def parse_envelope(resp: requests.Response) -> tuple[int, str, Any]:
     if isinstance(body, dict) and "code" in body:
         try:
             code = int(body["code"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             code = None
         if code is not None:
             message = str(body.get("message") or "")
-            if resp.status_code >= 500 and code == 200:
+            if resp.status_code >= 500 and code == Code.OK:
                 code = resp.status_code
             return code, message, body.get("data")
     status = resp.status_code
@@ -418,12 +419,12 @@ def parse_envelope(resp: requests.Response) -> tuple[int, str, Any]:
     what = f"an HTML page ({title})" if title else f"a {ctype} body"
     message = f"The server answered HTTP {status} with {what} instead of the API's JSON."
     if status == 401:
-        return 401, message, None
+        return Code.AUTH_FAILED, message, None
     if status == 429:
-        return 802, message, None
+        return Code.RATE_LIMITED, message, None
     if 400 <= status < 500:
-        return 400, message, None
-    return (status if status >= 500 else 500), message, None
+        return Code.BAD_PARAMETER, message, None
+    return (status if status >= 500 else Code.SERVER_ERROR), message, None
 
 
 class Transport:
@@ -566,7 +567,7 @@ class Transport:
                 time.sleep(delay)
                 waited_for_limit += delay
                 continue
-            server_side = 500 <= code < 600
+            server_side = Code.SERVER_ERROR <= code < 600
             if (
                 server_side
                 and resp.status_code < 500  # HTTP 5xx were already retried by urllib3
@@ -699,10 +700,11 @@ class Transport:
             ) from None
         code, message, data = parse_envelope(resp)
         if code != 200 or not isinstance(data, dict) or not data.get("access_token"):
-            cls = AuthError if code in (200, 400, 401) else error_class(code)
+            refused = (Code.OK, Code.BAD_PARAMETER, Code.AUTH_FAILED)
+            cls = AuthError if code in refused else error_class(code)
             raise cls(
                 f"The token endpoint refused the client credentials: {message or code}",
-                code=401 if cls is AuthError else code,
+                code=Code.AUTH_FAILED if cls is AuthError else code,
             )
         log.info("Fetched a new access token (expires in %s s).", data.get("expires_in"))
         return str(data["access_token"]), data.get("expires_in")
@@ -834,7 +836,7 @@ class Transport:
     @staticmethod
     def _storage_error(what: str, url: str, resp: requests.Response) -> MioError:
         code, message, _ = parse_envelope(resp)
-        if code in (703, 704):
+        if code in (Code.UNSUPPORTED_FORMAT, Code.FILE_TOO_LARGE):
             return error_for(code, message, http_status=resp.status_code)
         where = _strip_query(url)
         if resp.status_code >= 500:

@@ -13,9 +13,12 @@ import functools
 import ipaddress
 import posixpath
 import socket
+import threading
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import InvalidArgumentError, UnsafeURLError
+from .errors import BadRequestError, InvalidArgumentError, UnsafeURLError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -118,3 +121,35 @@ def check_storage_url(url: str, api_url: str, *, what: str = "A result URL") -> 
         f"{what} points at a {category} address ({parts.hostname}) while the API is not on "
         "one; it was not fetched."
     )
+
+
+class ServerIdentity:
+    """What the journal, the result names and the retry rule know a server by, the same on
+    every port and in every spelling: for a sandbox (on this machine), the id kept in its data
+    dir, asked once at the first need through ``ask()`` (``GET /v1/sandbox/info``); for any
+    other server, its canonical URL."""
+
+    def __init__(self, base_url: str, ask: Callable[[], Any]) -> None:
+        self.base_url = canonical_url(base_url)
+        self._ask = ask
+        self._id: str | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        if self._id is None:
+            with self._lock:
+                if self._id is None:
+                    self._id = self._lookup()
+        return self._id
+
+    def _lookup(self) -> str:
+        from .backend import is_local
+
+        if not is_local(self.base_url):
+            return self.base_url
+        try:
+            data = self._ask()
+        except BadRequestError:  # a local server that is no sandbox (a proxy, an old sandbox)
+            return self.base_url
+        server_id = data.get("server_id") if isinstance(data, dict) else None
+        return str(server_id) if server_id else self.base_url

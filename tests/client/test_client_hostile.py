@@ -335,3 +335,31 @@ def test_a_redirect_on_the_same_host_is_followed(client: Client, hostile: Hostil
     hostile.routes["/files/ok"] = lambda h: send_bytes(h, png)
     hostile.routes[DETAIL] = lambda h: send_json(h, detail(hostile.base_url + "/files/r"))
     assert client.task(7).wait(timeout=10, progress=False).path.read_bytes() == png
+
+
+@pytest.mark.parametrize("cut_at", [0, 100, 1000])
+def test_a_connection_broken_while_saving_is_a_network_error_not_a_folder_error(
+    client: Client, hostile: HostileServer, cut_at: int
+) -> None:
+    from mio_nb.errors import NetworkError
+
+    png = _png()
+
+    def broken(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(png)))
+        h.end_headers()
+        h.wfile.write(png[:cut_at])
+        h.wfile.flush()
+        h.close_connection = True
+        h.connection.shutdown(2)
+
+    hostile.routes["/files/out.png"] = broken
+    hostile.routes[DETAIL] = lambda h: send_json(
+        h, detail(hostile.base_url + "/files/out.png", size=len(png))
+    )
+    with pytest.raises(NetworkError) as caught:
+        client.task(7).wait(timeout=10, progress=False)
+    assert "space" not in str(caught.value)
+    assert _left_behind(client) == []
+    assert all(e.status != "done" for e in client.history())
