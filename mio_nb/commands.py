@@ -185,7 +185,7 @@ def _faces_arguments(parser: argparse.ArgumentParser) -> None:
 
 @_register("faces", "list the faces of an image or video (get-face)", _faces_arguments)
 def _run_faces(args: argparse.Namespace) -> int:
-    check_out_path(args.out)
+    check_out_path(getattr(args, "out", None) or getattr(args, "picture", None))
     client = _client(args)
     faces = client.detect_faces(args.original)
     print(f"{len(faces)} face{'s' if len(faces) != 1 else ''} (task {faces.task_id})")

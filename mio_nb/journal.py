@@ -319,8 +319,7 @@ class Journal:
                 "inputs": inputs,
                 "params": params,
                 "job": job,
-            },
-            sync=True,
+            }
         )
 
     def refused(self, attempt: str, server: str, code: int | None, message: str) -> None:

@@ -16,9 +16,11 @@ a :class:`~mio_nb.errors.ResultCheckError` and nothing is recorded as done.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +58,22 @@ def server_tag(server_id: str) -> str:
 SIZE_MARGIN = (1 << 20, 0.1)
 #: The cap of a file whose size is not declared (a face crop, a cover).
 UNDECLARED_CAP = 64 << 20
+#: A ``.part-*`` download untouched this long was left by a process that died (kill -9).
+STALE_PART_SECONDS = 600.0
+
+
+def sweep_parts(folder: Path, older_than: float = STALE_PART_SECONDS) -> int:
+    """Remove the ``.part-*`` files of downloads abandoned in ``folder`` (and its face
+    folders); returns how many. A download in progress writes its file, so it stays fresh."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for pattern in (".part-*", "faces-*/.part-*"):
+        for path in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+    return removed
 
 
 def _cap(size: int | None) -> int:
@@ -115,6 +133,7 @@ class Saver:
 
     def __init__(self, transport: Transport, output_dir: Path, tag: Callable[[], str]) -> None:
         self._local = threading.local()  # the deadline of the save running in this thread
+        self._swept = False  # abandoned .part files removed (once, at the first save)
         self.transport = transport
         self.output_dir = output_dir
         self._tag = tag
@@ -138,6 +157,9 @@ class Saver:
         ``deadline``: a ``time.monotonic()`` by which every download ends (TaskTimeoutError).
         """
         self._local.deadline = deadline
+        if not self._swept:
+            self._swept = True
+            sweep_parts(self.output_dir)
         original = inputs.get("original") or {}
         if produces == "faces":
             source = None

@@ -363,3 +363,22 @@ def test_a_connection_broken_while_saving_is_a_network_error_not_a_folder_error(
     assert "space" not in str(caught.value)
     assert _left_behind(client) == []
     assert all(e.status != "done" for e in client.history())
+
+
+def test_parts_abandoned_by_a_killed_process_are_swept_at_the_next_save(
+    client: Client, hostile: HostileServer
+) -> None:
+    png = _png()
+    client.output_dir.mkdir(parents=True)
+    (client.output_dir / "faces-abc-1").mkdir()
+    stale = [client.output_dir / ".part-dead1", client.output_dir / "faces-abc-1" / ".part-x"]
+    fresh = client.output_dir / ".part-alive"
+    for path in [*stale, fresh]:
+        path.write_bytes(b"half a download")
+    for path in stale:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    hostile.routes["/files/ok"] = lambda h: send_bytes(h, png)
+    hostile.routes[DETAIL] = lambda h: send_json(h, detail(hostile.base_url + "/files/ok"))
+    client.task(7).wait(timeout=10, progress=False)
+    assert not any(p.exists() for p in stale)
+    assert fresh.exists()  # another process may be writing it
