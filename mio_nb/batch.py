@@ -224,9 +224,7 @@ def run_batch(
                     return _not_run(index, job)
                 with client.journal.claim(tag, cancelled=stop.is_set):
                     # Read with the claim held: what this and every other run did with the job.
-                    earlier = [
-                        e for e in client.journal.entries() if e.job == tag and e.server == server
-                    ]
+                    earlier = client.journal.entries_of_job(tag, server)
                     return _run_job(
                         client, index, job, tag, timeout, earlier, retry_failed, interrupted
                     )

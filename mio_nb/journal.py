@@ -223,6 +223,16 @@ class Journal:
             0,
         )
 
+        # Rows folded so far: (generation of the events, events folded, rows, job index).
+        self._generation = 0
+        self._fold_lock = threading.Lock()
+        self._folded: tuple[int, int, dict[Any, dict[str, Any]], dict[str, set[Any]]] = (
+            -1,
+            0,
+            {},
+            {},
+        )
+
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
 
@@ -371,6 +381,7 @@ class Journal:
             events, identity, offset, lines, skipped = self._read
             if identity != (st.st_dev, st.st_ino) or st.st_size < offset:  # a new or cut file
                 events, offset, lines, skipped = [], 0, 0, 0
+                self._generation += 1
             if st.st_size > offset:
                 try:
                     with open(self.path, "rb") as f:
@@ -397,81 +408,38 @@ class Journal:
                         log.warning("Skipping unusable line %d of %s", lines, self.path)
                 offset += complete
             self._read = (events, (st.st_dev, st.st_ino), offset, lines, skipped)
-            return list(events)
+            return events
+
+    def _fold(self) -> tuple[dict[tuple[str, Any], dict[str, Any]], dict[str, set[Any]]]:
+        """The rows of every task and attempt (and an index job -> row keys), folding only the
+        events appended since the last call: a batch asks once per job."""
+        events = self._events()
+        with self._fold_lock:
+            generation, folded, rows, by_job = self._folded
+            if generation != self._generation or folded > len(events):
+                folded, rows, by_job = 0, {}, {}
+            for ev in events[folded:]:
+                _apply(rows, by_job, ev)
+            self._folded = (self._generation, len(events), rows, by_job)
+            return rows, by_job
 
     def entries(self) -> History:
         """One entry per task or unconfirmed attempt, oldest first (``.skipped``: lines that
         could not be used)."""
-        rows: dict[tuple[str, Any], dict[str, Any]] = {}
-        for ev in self._events():
-            kind = ev.get("event")
-            server = str(ev.get("server") or "")
-            attempt_key = ("attempt", ev.get("attempt"))
-            if kind in ("attempt", "unconfirmed") and attempt_key not in rows:
-                if kind == "unconfirmed" and ev.get("type") is None:
-                    continue  # the outcome of an attempt already answered
-                rows[attempt_key] = {
-                    "task_id": None,
-                    "type": _type_name(ev.get("type")),
-                    "status": "unconfirmed",
-                    "server": server,
-                    "submitted_at": ev.get("time", 0.0),
-                    "updated_at": ev.get("time", 0.0),
-                    "inputs": ev.get("inputs") or {},
-                    "params": ev.get("params") or {},
-                    "error": {"message": UNCONFIRMED_MESSAGE},
-                    "attempt": ev.get("attempt"),
-                    "job": ev.get("job"),
-                }
-            if kind == "unconfirmed":
-                if attempt_key in rows:
-                    rows[attempt_key]["updated_at"] = ev.get("time", 0.0)
-                    message = (ev.get("error") or {}).get("message")
-                    detail = f"{UNCONFIRMED_MESSAGE} ({message})" if message else None
-                    rows[attempt_key]["error"] = {"message": detail or UNCONFIRMED_MESSAGE}
-                continue
-            if kind == "attempt":
-                continue
-            if kind == "refused":
-                rows.pop(attempt_key, None)
-                continue
-            key = (server, ev.get("task_id"))
-            if kind == "submitted":
-                started = rows.pop(attempt_key, None) if ev.get("attempt") else None
-                rows[key] = {
-                    "task_id": ev.get("task_id"),
-                    "type": _type_name(ev.get("type")),
-                    "status": "pending",
-                    "server": server,
-                    "submitted_at": (started or ev).get("submitted_at", ev.get("time", 0.0)),
-                    "updated_at": ev.get("time", 0.0),
-                    "inputs": ev.get("inputs") or {},
-                    "params": ev.get("params") or {},
-                    "attempt": ev.get("attempt"),
-                    "job": ev.get("job"),
-                }
-                continue
-            row = rows.setdefault(
-                key,
-                {
-                    "task_id": ev.get("task_id"),
-                    "type": "",
-                    "status": "pending",
-                    "server": server,
-                    "submitted_at": ev.get("time", 0.0),
-                },
-            )
-            row["updated_at"] = ev.get("time", 0.0)
-            if kind == "done":
-                row["status"] = "done"
-                row["files"] = tuple(ev.get("files") or ())
-                row["error"] = None
-            elif kind == "failed":
-                row["status"] = "failed"
-                row["error"] = ev.get("error")
-        entries = [JournalEntry(**row) for row in rows.values()]
+        rows, _ = self._fold()
+        with self._fold_lock:
+            entries = [JournalEntry(**row) for row in rows.values()]
         entries.sort(key=lambda e: e.submitted_at)
         return History(entries, self._read[4])
+
+    def entries_of_job(self, job: str, server: str) -> list[JournalEntry]:
+        """The entries tagged ``job`` on ``server``, oldest first (without building the rest)."""
+        rows, by_job = self._fold()
+        with self._fold_lock:
+            found = [JournalEntry(**rows[k]) for k in by_job.get(job, ()) if k in rows]
+        found = [e for e in found if e.server == server]
+        found.sort(key=lambda e: e.submitted_at)
+        return found
 
     def find(self, task_id: int, server: str | None = None) -> JournalEntry | None:
         """The entry of ``task_id`` on ``server`` (or on any server if none matches)."""
@@ -480,3 +448,94 @@ class Journal:
         if same:
             return same[-1]
         return matches[-1] if matches and server is None else None
+
+
+def _apply(
+    rows: dict[tuple[str, Any], dict[str, Any]], by_job: dict[str, set[Any]], ev: dict[str, Any]
+) -> None:
+    """Fold one (valid) event into ``rows``, keeping the ``by_job`` index of row keys."""
+
+    def put(key: tuple[str, Any], row: dict[str, Any]) -> None:
+        rows[key] = row
+        if row.get("job"):
+            by_job.setdefault(row["job"], set()).add(key)
+
+    def pop(key: tuple[str, Any]) -> dict[str, Any] | None:
+        row = rows.pop(key, None)
+        if row is not None and row.get("job"):
+            by_job.get(row["job"], set()).discard(key)
+        return row
+
+    kind = ev.get("event")
+    server = str(ev.get("server") or "")
+    attempt_key = ("attempt", ev.get("attempt"))
+    if kind in ("attempt", "unconfirmed") and attempt_key not in rows:
+        if kind == "unconfirmed" and ev.get("type") is None:
+            return  # the outcome of an attempt already answered
+        put(
+            attempt_key,
+            {
+                "task_id": None,
+                "type": _type_name(ev.get("type")),
+                "status": "unconfirmed",
+                "server": server,
+                "submitted_at": ev.get("time", 0.0),
+                "updated_at": ev.get("time", 0.0),
+                "inputs": ev.get("inputs") or {},
+                "params": ev.get("params") or {},
+                "error": {"message": UNCONFIRMED_MESSAGE},
+                "attempt": ev.get("attempt"),
+                "job": ev.get("job"),
+            },
+        )
+    if kind == "unconfirmed":
+        if attempt_key in rows:
+            rows[attempt_key]["updated_at"] = ev.get("time", 0.0)
+            message = (ev.get("error") or {}).get("message")
+            detail = f"{UNCONFIRMED_MESSAGE} ({message})" if message else None
+            rows[attempt_key]["error"] = {"message": detail or UNCONFIRMED_MESSAGE}
+        return
+    if kind == "attempt":
+        return
+    if kind == "refused":
+        pop(attempt_key)
+        return
+    key = (server, ev.get("task_id"))
+    if kind == "submitted":
+        started = pop(attempt_key) if ev.get("attempt") else None
+        if key in rows:
+            pop(key)
+        put(
+            key,
+            {
+                "task_id": ev.get("task_id"),
+                "type": _type_name(ev.get("type")),
+                "status": "pending",
+                "server": server,
+                "submitted_at": (started or ev).get("submitted_at", ev.get("time", 0.0)),
+                "updated_at": ev.get("time", 0.0),
+                "inputs": ev.get("inputs") or {},
+                "params": ev.get("params") or {},
+                "attempt": ev.get("attempt"),
+                "job": ev.get("job"),
+            },
+        )
+        return
+    row = rows.get(key)
+    if row is None:
+        row = {
+            "task_id": ev.get("task_id"),
+            "type": "",
+            "status": "pending",
+            "server": server,
+            "submitted_at": ev.get("time", 0.0),
+        }
+        put(key, row)
+    row["updated_at"] = ev.get("time", 0.0)
+    if kind == "done":
+        row["status"] = "done"
+        row["files"] = tuple(ev.get("files") or ())
+        row["error"] = None
+    elif kind == "failed":
+        row["status"] = "failed"
+        row["error"] = ev.get("error")
