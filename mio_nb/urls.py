@@ -73,11 +73,11 @@ def _category(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None
     """ "loopback", "link-local" (cloud metadata lives there), "private", or None (public)."""
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    if addr.is_loopback:
+    if addr.is_loopback or addr.is_unspecified:  # 0.0.0.0 reaches this machine
         return "loopback"
     if addr.is_link_local:
         return "link-local"
-    if addr.is_private or addr.is_reserved or addr.is_multicast or addr.is_unspecified:
+    if addr.is_private or addr.is_reserved or addr.is_multicast:
         return "private"
     return None
 
