@@ -658,6 +658,8 @@ class Transport:
             resp._content_consumed = True  # type: ignore[attr-defined]  # back to the pool
         finally:
             resp.close()
+        # A recorder (#19) sees the answer here, once its body is read (and capped): a
+        # session "response" hook would run before, on a stream not read yet.
         return resp, None
 
     @staticmethod
