@@ -38,6 +38,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (d / "empty.jpg").write_bytes(b"")
     (d / "a-file").write_text("not a folder")
     (d / "empty-folder").mkdir()
+    (d / "journal-is-a-folder" / "journal.jsonl").mkdir(parents=True)
     (d / "latin1.csv").write_bytes("original,new_face\ncaf\xe9.jpg,face.jpg\n".encode("latin-1"))
     (d / "first.csv").write_text("original,new_face,face\nother.jpg,face.jpg,first\n")
     (d / "empty.csv").write_text("")
@@ -69,6 +70,8 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["swap", other, face, "-o", str(d / "no-such-dir" / "x.png")],
         ["swap", other, face, "-o", str(d / "empty-folder")],
         ["swap", other, face, "--output-dir", str(f["a-file"])],
+        ["swap", other, face, "--output-dir", str(d / "journal-is-a-folder")],
+        ["batch", str(d / "empty-folder"), "--new-face", face, "-o", str(f["a-file"])],
         ["faces", str(d / "missing.png")],
         ["faces", str(f["binary.csv"])],
         ["faces", other, "-o", str(d / "nowhere" / "faces.png")],
