@@ -125,6 +125,7 @@ class _Watchdog:
         self.expired = False
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._finished = False
 
     def watch(self, sock: Any) -> None:
         with self._lock:
@@ -139,6 +140,8 @@ class _Watchdog:
 
     def _expire(self) -> None:
         with self._lock:
+            if self._finished:  # the call ended: its connection may be back in the pool
+                return
             self.expired = True
             self._shut()
 
@@ -151,6 +154,8 @@ class _Watchdog:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._finished = True
         if self._timer is not None:
             self._timer.cancel()
             _deadline.watchdog = None
