@@ -30,6 +30,7 @@ same host.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import os
 import socket
@@ -117,14 +118,14 @@ class _DeadlineRetry(Retry):
 class _Watchdog:
     """Ends, at ``deadline``, whatever the calling thread's connection is doing (reading the
     headers or body of a trickled answer): the socket in use is shut down, so the blocked read
-    returns and the caller raises TaskTimeoutError. No-op without a deadline."""
+    returns and the caller raises TaskTimeoutError. No-op without a deadline. One shared thread
+    (:class:`_Watchman`) keeps every deadline: no thread is started per call."""
 
     def __init__(self, deadline: float | None) -> None:
         self.deadline = deadline
         self.sock: Any = None
         self.expired = False
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
         self._finished = False
 
     def watch(self, sock: Any) -> None:
@@ -138,7 +139,7 @@ class _Watchdog:
             with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_RDWR)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             if self._finished:  # the call ended: its connection may be back in the pool
                 return
@@ -147,18 +148,63 @@ class _Watchdog:
 
     def __enter__(self) -> _Watchdog:
         if self.deadline is not None:
-            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            _Watchman.shared().add(self)
             _deadline.watchdog = self
         return self
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._finished = True
-        if self._timer is not None:
-            self._timer.cancel()
+            self.sock = None
+        if self.deadline is not None:
             _deadline.watchdog = None
+
+
+class _Watchman:
+    """One daemon thread that expires every :class:`_Watchdog` at its deadline."""
+
+    _instance: _Watchman | None = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._count = 0
+        threading.Thread(target=self._run, name="mio-watchdog", daemon=True).start()
+
+    @classmethod
+    def shared(cls) -> _Watchman:
+        with cls._instance_lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def add(self, dog: _Watchdog) -> None:
+        assert dog.deadline is not None
+        with self._cond:
+            if len(self._heap) > 256:  # forget the calls that ended long before their deadline
+                self._heap = [entry for entry in self._heap if not entry[2].finished]
+                heapq.heapify(self._heap)
+            self._count += 1
+            heapq.heappush(self._heap, (dog.deadline, self._count, dog))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                deadline, _, dog = self._heap[0]
+                now = time.monotonic()
+                if deadline > now:
+                    self._cond.wait(deadline - now)
+                    continue
+                heapq.heappop(self._heap)
+            dog.expire()
 
 
 def _watch(sock: Any) -> None:
