@@ -170,3 +170,23 @@ def test_an_honest_video_within_the_limits_passes(api: Api, tmp_path: Path) -> N
     assert (
         requests.put(ticket["upload_url"], data=video.read_bytes(), timeout=60).status_code == 200
     )
+
+
+@pytest.mark.parametrize(("seconds", "fps"), [(400, 2), (330, 1)])
+def test_the_engine_stops_decoding_a_lying_video_at_the_limit(
+    tmp_path: Path, seconds: int, fps: int
+) -> None:
+    """Were a lying video stored (an older data dir), its decoding stops at the limit."""
+    pytest.importorskip("numpy")
+    from mio_nb.sandbox.engine import EngineError
+    from mio_nb.sandbox.engine.video import VideoReader
+    from mio_nb.sandbox.media_limits import MAX_VIDEO_SECONDS
+
+    lying = _lying_mp4(tmp_path, seconds, fps, 10)
+    decoded = 0
+    with VideoReader(lying) as reader, pytest.raises(EngineError) as caught:
+        assert reader.duration is not None and reader.duration < MAX_VIDEO_SECONDS
+        for _ in reader:
+            decoded += 1
+    assert caught.value.code == 704
+    assert decoded <= (MAX_VIDEO_SECONDS + 1) * fps
