@@ -382,3 +382,36 @@ def test_parts_abandoned_by_a_killed_process_are_swept_at_the_next_save(
     client.task(7).wait(timeout=10, progress=False)
     assert not any(p.exists() for p in stale)
     assert fresh.exists()  # another process may be writing it
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"code": 200, "data": {"status": 1e400}}',
+        b'{"code": 1e400, "data": null}',
+        b'{"code": 200, "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b"[" * 100_000,
+        b'{"code": 200, "data": {"status": 3, "additional_data": {"merge_url": 5}}}',
+        b'{"code": 200, "data": {"status": 3, "additional_data": [{"url": 1}]}}',
+        b'{"code": 200, "data": "text"}',
+        b"\xff\xfe not json",
+    ],
+    ids=[
+        "status-inf",
+        "code-inf",
+        "nested-data",
+        "nested",
+        "url-number",
+        "face-junk",
+        "text",
+        "bytes",
+    ],
+)
+def test_odd_answers_end_in_a_mio_error_not_a_python_one(
+    client: Client, hostile: HostileServer, body: bytes
+) -> None:
+    from mio_nb.errors import MioError
+
+    hostile.routes[DETAIL] = lambda h: send_bytes(h, body, "application/json")
+    with pytest.raises(MioError):
+        client.task(7).wait(timeout=2, progress=False)
