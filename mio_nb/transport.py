@@ -29,13 +29,9 @@ same host.
 
 from __future__ import annotations
 
-import contextlib
-import heapq
 import logging
 import os
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,13 +40,20 @@ from typing import IO, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from . import __version__, protocol
+from .bounds import (
+    DeadlineReached,
+    DeadlineRetry,
+    Watchdog,
+    WatchedAdapter,
+    bounded,
+    deadline_of_thread,
+    read_body,
+    time_left,
+)
 from .credentials import Credentials
 from .errors import (
     TASK_MAY_EXIST_HINT,
@@ -76,219 +79,12 @@ log = logging.getLogger("mio_nb.transport")
 TASK_CREATING_PATHS = protocol.TASK_CREATING_PATHS
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-CHUNK = 1 << 20
 #: The largest API answer read (a task detail with hundreds of faces is well under 1 MB).
 API_BODY_CAP = 8 << 20
 #: The largest file ever downloaded (the API's own limit for uploads is far below).
 RESULT_CAP = 500 << 20
 #: Redirects followed by a storage download (same host only).
 MAX_REDIRECTS = 5
-
-_deadline = threading.local()
-
-
-class _DeadlineReached(Exception):
-    """Raised inside urllib3 when a retry would end past the calling thread's deadline."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__(delay)
-        self.delay = delay
-
-
-class _DeadlineRetry(Retry):
-    """urllib3 ``Retry`` that never sleeps or retries past the deadline of the calling thread."""
-
-    def _check(self, delay: float) -> None:
-        deadline = getattr(_deadline, "value", None)
-        if deadline is not None and time.monotonic() + delay >= deadline:
-            raise _DeadlineReached(delay)
-
-    def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
-        self._check(0.0)
-        return super().increment(*args, **kwargs)
-
-    def sleep(self, response: Any = None) -> None:
-        delay = None
-        if response is not None and self.respect_retry_after_header:
-            delay = self.get_retry_after(response)
-        self._check(delay if delay is not None else self.get_backoff_time())
-        super().sleep(response)
-
-
-class _Watchdog:
-    """Ends, at ``deadline``, whatever the calling thread's connection is doing (reading the
-    headers or body of a trickled answer): the socket in use is shut down, so the blocked read
-    returns and the caller raises TaskTimeoutError. No-op without a deadline. One shared thread
-    (:class:`_Watchman`) keeps every deadline: no thread is started per call."""
-
-    def __init__(self, deadline: float | None) -> None:
-        self.deadline = deadline
-        self.sock: Any = None
-        self.expired = False
-        self._lock = threading.Lock()
-        self._finished = False
-
-    def watch(self, sock: Any) -> None:
-        with self._lock:
-            self.sock = sock
-            if self.expired:
-                self._shut()
-
-    def _shut(self) -> None:
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
-
-    def expire(self) -> None:
-        with self._lock:
-            if self._finished:  # the call ended: its connection may be back in the pool
-                return
-            self.expired = True
-            self._shut()
-
-    def __enter__(self) -> _Watchdog:
-        if self.deadline is not None:
-            _Watchman.shared().add(self)
-            _deadline.watchdog = self
-        return self
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._finished = True
-            self.sock = None
-        if self.deadline is not None:
-            _deadline.watchdog = None
-
-
-class _Watchman:
-    """One daemon thread that expires every :class:`_Watchdog` at its deadline."""
-
-    _instance: _Watchman | None = None
-    _instance_lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Watchdog]] = []
-        self._count = 0
-        threading.Thread(target=self._run, name="mio-watchdog", daemon=True).start()
-
-    @classmethod
-    def shared(cls) -> _Watchman:
-        with cls._instance_lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
-
-    def add(self, dog: _Watchdog) -> None:
-        assert dog.deadline is not None
-        with self._cond:
-            if len(self._heap) > 256:  # forget the calls that ended long before their deadline
-                self._heap = [entry for entry in self._heap if not entry[2].finished]
-                heapq.heapify(self._heap)
-            self._count += 1
-            heapq.heappush(self._heap, (dog.deadline, self._count, dog))
-            self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                deadline, _, dog = self._heap[0]
-                now = time.monotonic()
-                if deadline > now:
-                    self._cond.wait(deadline - now)
-                    continue
-                heapq.heappop(self._heap)
-            dog.expire()
-
-
-def _watch(sock: Any) -> None:
-    dog = getattr(_deadline, "watchdog", None)
-    if dog is not None:
-        dog.watch(sock)
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse(*args, **kwargs)
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    """requests' adapter whose connections report their socket to the thread's watchdog."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[assignment]
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-
-def _time_left(deadline: float | None, what: str) -> float | None:
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TaskTimeoutError(f"{what}: no time left before the deadline.")
-    return left
-
-
-def _bounded(timeout: Any, left: float | None) -> Any:
-    if left is None:
-        return timeout
-    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    return (min(connect, left), min(read, left))
-
-
-def read_body(
-    resp: requests.Response,
-    cap: int,
-    deadline: float | None,
-    what: str,
-    sink: Callable[[bytes], Any] | None = None,
-) -> bytes:
-    """Read a streamed body (decoded) in pieces: at most ``cap`` bytes (else
-    ResponseTooLargeError), ending by ``deadline`` (else TaskTimeoutError). With ``sink`` each
-    piece goes there and nothing is kept."""
-    pieces: list[bytes] = []
-    total = 0
-    raw = resp.raw
-    while True:
-        if deadline is not None and time.monotonic() >= deadline:
-            raise TaskTimeoutError(f"{what}: the answer did not arrive before the deadline.")
-        piece = raw.read1(CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(CHUNK)
-        if not piece:
-            break
-        total += len(piece)
-        if total > cap:
-            raise ResponseTooLargeError(
-                f"{what}: the answer is larger than {cap / 1e6:.1f} MB; it was cut off there."
-            )
-        if sink is not None:
-            sink(piece)
-        else:
-            pieces.append(piece)
-    return b"".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -306,7 +102,7 @@ class RetryConfig:
 
     def idempotent(self) -> Retry:
         """For calls without side effects: retry connection, read and 5xx failures."""
-        return _DeadlineRetry(
+        return DeadlineRetry(
             total=self.retries,
             connect=self.retries,
             read=self.retries,
@@ -325,7 +121,7 @@ class RetryConfig:
 
     def connect_only(self) -> Retry:
         """For task-creating POSTs: retry only errors raised while connecting (not sent)."""
-        return _DeadlineRetry(
+        return DeadlineRetry(
             total=self.retries,
             connect=self.retries,
             read=False,  # re-raise read errors/timeouts: the request may have been handled
@@ -511,13 +307,13 @@ class Transport:
         ):
             session.headers["User-Agent"] = agent
             session.auth = _TokenAuth(credentials, auth_scheme)
-            session.mount("http://", _Adapter(max_retries=policy))
-            session.mount("https://", _Adapter(max_retries=policy))
+            session.mount("http://", WatchedAdapter(max_retries=policy))
+            session.mount("https://", WatchedAdapter(max_retries=policy))
 
         self.storage = requests.Session()
         self.storage.headers["User-Agent"] = agent
         self.storage.auth = _NoAuth()
-        storage_adapter = _Adapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
+        storage_adapter = WatchedAdapter(max_retries=self.retry.idempotent(), pool_maxsize=16)
         self.storage.mount("http://", storage_adapter)
         self.storage.mount("https://", storage_adapter)
 
@@ -662,16 +458,16 @@ class Transport:
     ) -> tuple[requests.Response | None, BaseException | None]:
         session = self.api_create if creates_task else self.api
         what = f"{method} {urlsplit(url).path}"
-        _deadline.value = deadline
+        deadline_of_thread.value = deadline
         try:
-            with _Watchdog(deadline):
+            with Watchdog(deadline):
                 return self._request(session, method, url, json, params, timeout, deadline, what)
         except requests.RequestException as exc:
             exc.request = None  # drop the prepared request (and its Authorization header)
             if deadline is not None and time.monotonic() >= deadline - 0.05:
                 return None, TaskTimeoutError(f"{what}: no answer before the deadline.")
             return None, exc
-        except _DeadlineReached as exc:
+        except DeadlineReached as exc:
             return None, TaskTimeoutError(
                 f"{what}: retrying would take {exc.delay:.1f} s more, past the deadline."
             )
@@ -682,7 +478,7 @@ class Transport:
                 return None, TaskTimeoutError(f"{what}: no answer before the deadline.")
             return None, exc
         finally:
-            _deadline.value = None
+            deadline_of_thread.value = None
 
     def _request(
         self,
@@ -695,13 +491,13 @@ class Transport:
         deadline: float | None,
         what: str,
     ) -> tuple[requests.Response, None]:
-        left = _time_left(deadline, what)
+        left = time_left(deadline, what)
         resp = session.request(
             method,
             url,
             json=json,
             params=params,
-            timeout=_bounded(timeout or self.timeout, left),
+            timeout=bounded(timeout or self.timeout, left),
             stream=True,
         )
         try:
@@ -818,7 +614,7 @@ class Transport:
                 f"Cannot make the folder {dest.parent}: {e.strerror or e}."
             ) from None
         try:
-            with _Watchdog(deadline), self._open_storage(url, deadline, what) as resp:
+            with Watchdog(deadline), self._open_storage(url, deadline, what) as resp:
                 if resp.status_code == 403:
                     raise StorageURLExpired()
                 if resp.status_code >= 300:
@@ -852,7 +648,7 @@ class Transport:
             raise NetworkError(f"{what} failed: {_short_reason(exc)}.") from None
         except (MioError, StorageURLExpired, OSError):
             raise
-        except _DeadlineReached:
+        except DeadlineReached:
             raise TaskTimeoutError(f"{what}: not finished before the deadline.") from None
         except Exception as exc:  # urllib3's errors while reading the body
             if deadline is not None and time.monotonic() >= deadline - 0.05:
@@ -861,16 +657,16 @@ class Transport:
 
     def _open_storage(self, url: str, deadline: float | None, what: str) -> requests.Response:
         """GET ``url`` (checked first), following redirects on the same host only."""
-        _deadline.value = deadline
+        deadline_of_thread.value = deadline
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 check_storage_url(url, self.base_url)
-                left = _time_left(deadline, what)
+                left = time_left(deadline, what)
                 resp = self.storage.get(
                     url,
                     stream=True,
                     allow_redirects=False,
-                    timeout=_bounded(self.storage_timeout, left),
+                    timeout=bounded(self.storage_timeout, left),
                 )
                 if not resp.is_redirect:
                     return resp
@@ -884,7 +680,7 @@ class Transport:
                 url = target
             raise UnsafeURLError(f"{what} redirects more than {MAX_REDIRECTS} times.")
         finally:
-            _deadline.value = None
+            deadline_of_thread.value = None
 
     @staticmethod
     def _storage_error(what: str, url: str, resp: requests.Response) -> MioError:
