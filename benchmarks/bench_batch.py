@@ -6,7 +6,10 @@ Measured side by side in one run:
 - with the sandbox limiting to 120 API requests in any sliding minute: the share of jobs that
   finish (target 100%) and the accepted request rate vs the limit (target >= 85%). A sliding
   window lets a client burst at the start of each window, so the rate is counted over whole
-  windows: the requests accepted in the first two minutes of a run that lasts longer, / 2.
+  windows: the requests accepted in the first two minutes of a run that lasts longer, / 2;
+- the journal's cost per job in the 5-worker batch (its exclusive per-job claim across
+  processes, its locked appends with fsync, its reads), in ms and as a share of the batch's
+  time per job, and its bytes per job (printed; the speed-up above is measured with it on).
 
     .venv/bin/python benchmarks/bench_batch.py [--swaps 200] [--limited-jobs 60]
 
@@ -28,6 +31,7 @@ from PIL import Image
 
 from mio_nb import samples
 from mio_nb.client import Client
+from mio_nb.journal import Journal
 
 TOKEN = "bench-batch-token"
 LIMIT = 120
@@ -68,6 +72,44 @@ class SandboxProcess:
         self.proc.wait(timeout=30)
 
 
+class JournalClock:
+    """Seconds spent in a journal's claim, appends and reads (wrapped on the instance)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.seconds = {"claim": 0.0, "append": 0.0, "read": 0.0}
+        clock = self
+
+        def timed(name: str, fn):  # type: ignore[no-untyped-def]
+            def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+                started = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    clock.seconds[name] += time.perf_counter() - started
+
+            return run
+
+        claim = journal.claim
+
+        class _TimedClaim:
+            def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                self._cm = claim(*args, **kwargs)
+
+            def __enter__(self) -> None:
+                started = time.perf_counter()
+                self._cm.__enter__()
+                clock.seconds["claim"] += time.perf_counter() - started
+
+            def __exit__(self, *exc: object) -> None:
+                started = time.perf_counter()
+                self._cm.__exit__(*exc)
+                clock.seconds["claim"] += time.perf_counter() - started
+
+        journal.claim = _TimedClaim  # type: ignore[method-assign,assignment]
+        journal._append = timed("append", journal._append)  # type: ignore[method-assign]
+        journal.entries = timed("read", journal.entries)  # type: ignore[method-assign]
+
+
 def photos(folder: Path, count: int) -> list[Path]:
     """``count`` distinct small one-face photos (256 px)."""
     base = [samples.grace_hopper(), samples.astronaut()]
@@ -106,6 +148,7 @@ def main() -> int:
             batch_client = Client(
                 base_url=server.base_url, token=TOKEN, output_dir=work / "batch", progress=False
             )
+            journal_clock = JournalClock(batch_client.journal)
             started = time.perf_counter()
             records = batch_client.batch(jobs, workers=5, progress=False)
             parallel = time.perf_counter() - started
@@ -120,6 +163,19 @@ def main() -> int:
                 f"{speedup:.2f}x",
                 ">= 3.5x",
                 speedup >= 3.5,
+            )
+        )
+
+        per_job = {k: v / len(jobs) * 1000 for k, v in journal_clock.seconds.items()}
+        total_ms = sum(per_job.values())
+        journal_bytes = batch_client.journal.path.stat().st_size / len(jobs)
+        rows.append(
+            (
+                "journal per job (claim {claim:.2f} + appends {append:.2f} + reads {read:.2f} ms"
+                ", {b:.0f} bytes)".format(**per_job, b=journal_bytes),
+                f"{total_ms:.2f} ms = {total_ms / (parallel / len(jobs) * 1000) / 5:.0%}",
+                "(of a worker's job time)",
+                True,
             )
         )
 

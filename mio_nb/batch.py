@@ -15,6 +15,10 @@
   unreadable file: :data:`FINAL_CODES`) or whose earlier request went unanswered (the task may
   exist) is reported again, not paid again, unless ``retry_failed=True`` (``--retry-failed``).
 - Identical jobs in one batch (same files, same options) run once and share the result.
+- Several runs at once (processes, notebooks, threads on one output folder) pay each job once:
+  a job is decided and its task created under the journal's exclusive claim of the job
+  (:meth:`mio_nb.journal.Journal.claim`), and the journal is read again once the claim is held,
+  so a run that waited finds the other run's task and waits for it (or reuses its result).
 - Inside the limits: when the server answers 802 the client waits as told (``Retry-After``) and
   the batch lowers its concurrency, raising it again as jobs succeed; on 801 (no credits) it
   starts no new job, records the rest as "not run" and says how to resume.
@@ -35,7 +39,7 @@ from .errors import InsufficientCreditsError, MioError, error_for
 from .formats import VIDEO_SUFFIXES
 from .journal import JournalEntry
 from .preflight import check_hd
-from .protocol import TaskType
+from .protocol import Code, TaskType
 from .results import Asset, FaceSet, ImageResult, VideoResult
 from .uploads import prepare
 
@@ -48,7 +52,17 @@ Status = Literal["done", "failed", "not run"]
 
 #: Codes of failures that running the same job again cannot change: not paid again on a rerun
 #: unless asked (no face, several faces, content policy, unreadable/unsupported/too large file).
-FINAL_CODES = frozenset({602, 603, 604, 605, 701, 703, 704})
+FINAL_CODES = frozenset(
+    {
+        Code.NO_FACE,
+        Code.MULTIPLE_FACES,
+        Code.FILE_POLICY,
+        Code.TARGET_POLICY,
+        Code.FILE_ERROR,
+        Code.UNSUPPORTED_FORMAT,
+        Code.FILE_TOO_LARGE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -194,28 +208,28 @@ def run_batch(
             first_of.setdefault(tag, index)
     todo = [i for i, tag in enumerate(tags) if tag is not None and first_of[tag] == i]
     stop = threading.Event()
+    interrupted = threading.Event()  # Ctrl-C or SIGTERM: the workers stop waiting
     concurrency = _Concurrency(max(1, workers))
-    earlier: dict[str, list[JournalEntry]] = {}
-    if todo:
-        # One read of the journal for the whole batch: what earlier runs did with these jobs.
-        server = client.server_id
-        for entry in client.journal.entries():
-            if entry.job and entry.server == server:
-                earlier.setdefault(entry.job, []).append(entry)
+    server = client.server_id if todo else ""
     bar = _progress_bar(len(batch)) if progress else None
 
     def run(index: int) -> BatchRecord:
         job, tag = batch[index], tags[index]
         assert tag is not None
         try:
-            if stop.is_set():
+            if stop.is_set() or interrupted.is_set():
                 return _not_run(index, job)
             with concurrency:
                 if stop.is_set():
                     return _not_run(index, job)
-                return _run_job(
-                    client, index, job, tag, timeout, earlier.get(tag, []), retry_failed
-                )
+                with client.journal.claim(tag, cancelled=stop.is_set):
+                    # Read with the claim held: what this and every other run did with the job.
+                    earlier = client.journal.entries_of_job(tag, server)
+                    return _run_job(
+                        client, index, job, tag, timeout, earlier, retry_failed, interrupted
+                    )
+        except TimeoutError:  # stopped while another run held the job
+            return _not_run(index, job)
         except InsufficientCreditsError as error:
             stop.set()
             return BatchRecord(index, job.name, "not run", error=error)
@@ -231,8 +245,13 @@ def run_batch(
     client.rate_limit_listeners.append(concurrency.rate_limited)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mio-batch") as ex:
-            for index, record in zip(todo, ex.map(run, todo), strict=True):
-                records[index] = record
+            try:
+                for index, record in zip(todo, ex.map(run, todo), strict=True):
+                    records[index] = record
+            except KeyboardInterrupt:
+                interrupted.set()  # workers stop waiting; their tasks stay in the journal
+                stop.set()
+                raise
     finally:
         client.rate_limit_listeners.remove(concurrency.rate_limited)
         if bar is not None:
@@ -307,6 +326,7 @@ def _run_job(
     timeout: float | None,
     earlier: list[JournalEntry],
     retry_failed: bool,
+    interrupted: threading.Event,
 ) -> BatchRecord:
     detections = [e for e in earlier if e.type == TaskType.GET_FACE]
     swaps = [e for e in earlier if e.type != TaskType.GET_FACE]
@@ -314,17 +334,19 @@ def _run_job(
     if last is not None and last.task_id is not None and last.status in ("done", "pending"):
         result = _saved_result(last) if last.status == "done" else None
         if result is None:  # pending, or its files are gone: wait / fetch again, never re-pay
-            result = _swap_result(client.task(last.task_id).wait(timeout=timeout, progress=False))
+            result = _swap_result(
+                client.task(last.task_id).wait(timeout=timeout, progress=False, stop=interrupted)
+            )
         return BatchRecord(index, job.name, "done", result, task_id=last.task_id, resumed=True)
     if last is not None and (error := _not_again(last, retry_failed)) is not None:
         return BatchRecord(index, job.name, "failed", error=error, task_id=last.task_id)
     if isinstance(job.new_face, Mapping):
-        faces = _faces_of(client, job, tag, timeout, _best(detections), retry_failed)
+        faces = _faces_of(client, job, tag, timeout, _best(detections), retry_failed, interrupted)
         chosen = {faces[int(i)]: new for i, new in job.new_face.items()}
         task = client.submit_face_swap(job.original, chosen, faceset=faces, hd=job.hd, tag=tag)
     else:
         task = client.submit_swap(job.original, job.new_face, hd=job.hd, tag=tag)
-    result = _swap_result(task.wait(timeout=timeout, progress=False))
+    result = _swap_result(task.wait(timeout=timeout, progress=False, stop=interrupted))
     return BatchRecord(index, job.name, "done", result, task_id=task.id)
 
 
@@ -335,17 +357,22 @@ def _faces_of(
     timeout: float | None,
     detection: JournalEntry | None,
     retry_failed: bool,
+    interrupted: threading.Event,
 ) -> FaceSet:
     """The faces of a multi-face job's original: from its earlier detection when there is one
     (done or still running: nothing paid twice), else from a new one."""
     resumable = detection is not None and detection.status in ("done", "pending")
     if detection is not None and detection.task_id is not None and resumable:
-        faces = client.task(detection.task_id).wait(timeout=timeout, progress=False)
+        faces = client.task(detection.task_id).wait(
+            timeout=timeout, progress=False, stop=interrupted
+        )
         assert isinstance(faces, FaceSet)
         return faces
     if detection is not None and (error := _not_again(detection, retry_failed)) is not None:
         raise error
-    faces = client.submit_detect_faces(job.original, tag=tag).wait(timeout, progress=False)
+    faces = client.submit_detect_faces(job.original, tag=tag).wait(
+        timeout, progress=False, stop=interrupted
+    )
     assert isinstance(faces, FaceSet)
     return faces
 

@@ -75,6 +75,12 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds an idle connection is kept, and a stalled request waited for "
         "(default %(default)s)",
     )
+    parser.add_argument(
+        "--upload-quota-gb",
+        type=float,
+        default=20.0,
+        help="disk space for uploads; beyond it uploads are refused with 704 (%(default)s GB)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     faults = parser.add_argument_group("fault injection (for tests and benchmarks; off by default)")
     faults.add_argument("--rate-limit-per-minute", type=int, help="answer 802 past N requests/min")
@@ -99,6 +105,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             workers=args.workers,
             retention_days=args.retention_days,
             allow_remote=args.allow_remote,
+            upload_quota=int(args.upload_quota_gb * 1e9),
             limits=Limits(
                 max_connections=args.max_connections,
                 idle_timeout=args.idle_timeout,
@@ -153,14 +160,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM ends a client command as Ctrl-C does: the journal says what may exist, partial
+    downloads are removed, the exit code is 130."""
+    raise KeyboardInterrupt("terminated (SIGTERM)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``mio-nb``: every failure is a message on stderr and a documented exit code (see
+    ``commands.EXIT_CODES``), never a traceback."""
+    from .commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+    from .errors import MioError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)
     if run is None:
         parser.print_help()
-        return 2
-    return int(run(args) or 0)
+        return EXIT_USAGE
+    if threading.current_thread() is threading.main_thread() and args.command != "sandbox":
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt as e:
+        print(f"\nmio-nb: {e or 'interrupted'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MioError as e:
+        from .commands import _exit_code
+
+        print(f"mio-nb: {e}", file=sys.stderr)
+        return _exit_code(e)
+    except (OSError, ValueError, UnicodeError) as e:  # an input or folder the checks missed
+        print(f"mio-nb: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # a bug: say so in one line, the details go to the log
+        logging.getLogger("mio_nb.cli").debug("Unexpected error", exc_info=True)
+        print(
+            f"mio-nb: unexpected error ({type(e).__name__}: {e}); please report it to mio-nb.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

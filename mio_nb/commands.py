@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -19,13 +20,16 @@ from .cli import subcommand
 from .errors import (
     AuthError,
     CorruptFileError,
+    FileError,
     InsufficientCreditsError,
+    InvalidArgumentError,
     MioError,
     MissingFileError,
     OutputFolderError,
     RateLimitError,
 )
 from .formats import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from .protocol import Code
 from .results import FaceSet
 
 if TYPE_CHECKING:
@@ -78,6 +82,10 @@ def _client(args: argparse.Namespace, **options: Any) -> Client:
     return connect(given, stream=sys.stderr, **({} if given else options))
 
 
+_FILE_REFUSALS = (Code.FILE_ERROR, Code.UNSUPPORTED_FORMAT, Code.FILE_TOO_LARGE)
+_USAGE_CODES = (Code.BAD_PARAMETER, Code.UNSUPPORTED_FORMAT, Code.FILE_TOO_LARGE)
+
+
 def _exit_code(error: MioError) -> int:
     """The documented exit code of a client error."""
     for kind, code in (
@@ -87,8 +95,10 @@ def _exit_code(error: MioError) -> int:
     ):
         if isinstance(error, kind):
             return code
-    refused_early = isinstance(error, (CorruptFileError, MissingFileError, OutputFolderError))
-    usage = (error.code in (400, 703, 704) or refused_early) and error.task_id is None
+    refused_early = isinstance(
+        error, (CorruptFileError, MissingFileError, OutputFolderError, InvalidArgumentError)
+    ) or (isinstance(error, FileError) and error.code in _FILE_REFUSALS)
+    usage = (error.code in _USAGE_CODES or refused_early) and error.task_id is None
     return EXIT_USAGE if usage else EXIT_FAILED
 
 
@@ -134,13 +144,39 @@ def _swap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hd", action="store_true", help="high quality mode (is_hd=1)")
 
 
+def check_out_path(out: str | None) -> None:
+    """OutputFolderError (before anything is paid) unless ``out`` can be written."""
+    if not out:
+        return
+    target = Path(out)
+    if target.is_dir():
+        raise OutputFolderError(f"-o {out} is a folder; give a file name.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputFolderError(f"-o {out}: the folder '{parent}' does not exist.")
+    if not os.access(parent, os.W_OK):
+        raise OutputFolderError(f"-o {out}: the folder '{parent}' cannot be written.")
+
+
+def _copy_result(src: Path, out: str, task_id: int | None) -> Path:
+    try:
+        return Path(shutil.copyfile(src, out))
+    except OSError as e:
+        raise OutputFolderError(
+            f"The result is saved at {src}, but copying it to {out} failed: {e.strerror or e}.",
+            task_id=task_id,
+            hint=f"Copy {src} yourself; nothing is paid again.",
+        ) from None
+
+
 @_register("swap", "swap the face of an image or a video", _swap_arguments)
 def _run_swap(args: argparse.Namespace) -> int:
+    check_out_path(args.out)
     client = _client(args)
     result = client.swap(args.original, args.new_face, hd=args.hd)
     path = result.path
     if args.out:
-        path = Path(shutil.copyfile(result.path, args.out))
+        path = _copy_result(result.path, args.out, result.task_id)
     print(path)
     return EXIT_OK
 
@@ -155,6 +191,7 @@ def _faces_arguments(parser: argparse.ArgumentParser) -> None:
 
 @_register("faces", "list the faces of an image or video (get-face)", _faces_arguments)
 def _run_faces(args: argparse.Namespace) -> int:
+    check_out_path(getattr(args, "out", None) or getattr(args, "picture", None))
     client = _client(args)
     faces = client.detect_faces(args.original)
     print(f"{len(faces)} face{'s' if len(faces) != 1 else ''} (task {faces.task_id})")
@@ -190,33 +227,61 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_jobs(source: Path, new_face: str | None) -> list[tuple[Any, ...]]:
-    """Batch jobs from a CSV file or a folder (see ``mio-nb batch --help``)."""
+    """Batch jobs from a CSV file or a folder (see ``mio-nb batch --help``); every problem of
+    the CSV or folder is an InvalidArgumentError/MissingFileError (exit 2, nothing sent)."""
     if source.is_dir():
         if not new_face:
-            raise SystemExit("mio-nb batch: a folder of originals needs --new-face")
-        files = sorted(
-            p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
-        )
+            raise InvalidArgumentError(f"{source} is a folder of originals: it needs --new-face.")
+        try:
+            files = sorted(
+                p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
+            )
+        except OSError as e:
+            raise FileError(f"Cannot list the folder {source}: {e.strerror or e}.") from None
+        if not files:
+            raise InvalidArgumentError(f"The folder {source} has no picture or video.")
         return [(str(p), new_face) for p in files]
+    if not source.exists():
+        raise MissingFileError(f"The jobs file '{source}' does not exist.")
+    try:
+        with open(source, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+            fields = set(rows[0].keys()) if rows else set()
+    except UnicodeDecodeError:
+        raise InvalidArgumentError(
+            f"{source} is not UTF-8 text.", hint="Save the CSV as UTF-8 and try again."
+        ) from None
+    except (OSError, csv.Error) as e:
+        raise InvalidArgumentError(f"{source} cannot be read as a CSV file ({e}).") from None
+    missing = {"original", "new_face"} - {str(k) for k in fields}
+    if not rows or missing:
+        raise InvalidArgumentError(
+            f"{source} needs the columns original,new_face and at least one row"
+            + (f" (missing: {', '.join(sorted(missing))})." if rows else ".")
+        )
     jobs: list[tuple[Any, ...]] = []
     multi: dict[str, dict[int, str]] = {}
-    with open(source, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = {"original", "new_face"} - set(reader.fieldnames or ())
-        if missing:
-            raise SystemExit(f"mio-nb batch: {source} lacks the column(s) {sorted(missing)}")
-        for row in reader:
-            original = str(source.parent / row["original"].strip())
-            new = str(source.parent / row["new_face"].strip())
-            hd = (row.get("hd") or "").strip().lower() in ("1", "true", "yes")
-            face = (row.get("face") or "").strip()
-            if face:
-                if original not in multi:
-                    multi[original] = {}
-                    jobs.append((original, multi[original], hd))
-                multi[original][int(face)] = new
-            else:
-                jobs.append((original, new, hd))
+    for number, row in enumerate(rows, start=2):
+        cell = {k: (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
+        if not cell.get("original") or not cell.get("new_face"):
+            raise InvalidArgumentError(
+                f"{source}, line {number}: original and new_face are needed."
+            )
+        original = str(source.parent / cell["original"])
+        new = str(source.parent / cell["new_face"])
+        hd = cell.get("hd", "").lower() in ("1", "true", "yes")
+        face = cell.get("face", "")
+        if face:
+            if not face.isdigit():
+                raise InvalidArgumentError(
+                    f"{source}, line {number}: face must be a face number, not '{face}'."
+                )
+            if original not in multi:
+                multi[original] = {}
+                jobs.append((original, multi[original], hd))
+            multi[original][int(face)] = new
+        else:
+            jobs.append((original, new, hd))
     return jobs
 
 
@@ -234,6 +299,13 @@ def _run_batch(args: argparse.Namespace) -> int:
     done = sum(r.ok for r in records)
     not_run = sum(r.status == "not run" for r in records)
     print(f"{done} of {len(records)} done", file=sys.stderr)
+    refused = [
+        r
+        for r in records
+        if isinstance(r.error, MioError) and r.task_id is None and _exit_code(r.error) == EXIT_USAGE
+    ]
+    if records and len(refused) == len(records):
+        return EXIT_USAGE  # every job refused before anything was sent
     if not_run:
         print(
             f"Credits ran out: {not_run} jobs were not run. Add credits, then run the same "
@@ -264,6 +336,11 @@ def _run_history(args: argparse.Namespace) -> int:
         print(f"{e.when}  {task!s:>8}  {e.type:<18} {e.status:<11} {detail}")
     if not entries:
         print(f"No task in {Path(args.output_dir) / JOURNAL_NAME}", file=sys.stderr)
+    if entries.skipped:
+        print(
+            f"The journal has unusable lines (torn or not entries): skipped {entries.skipped}.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -450,12 +450,15 @@ class _Doctor:
         return status != "FIX"
 
     def raw(self, path: str, scheme: str, token: str, **params: Any) -> requests.Response:
-        return self.transport.api.get(
+        resp = self.transport.api.get(
             self.base_url + path,
             params=params,
             auth=_HeaderAuth(token, scheme),
             timeout=self.timeout,
         )
+        if self.recorder is not None:  # past Transport's own requests, which record themselves
+            self.recorder.api_exchange(resp)
+        return resp
 
     def run(self) -> None:
         status, detail = _tls_probe(self.base_url, self.timeout)
@@ -822,7 +825,6 @@ def doctor(
     if client is not None and recorder is not None and client._transport.recorder is None:
         attached = client._transport
         attached.recorder = recorder  # for these checks only: detached below
-        attached.api.hooks["response"].append(recorder.api_exchange)
         attached.storage.hooks["response"].append(recorder.storage_exchange)
     elif client is not None:
         recorder = client._transport.recorder
@@ -905,7 +907,6 @@ def doctor(
                     )
     finally:
         if attached is not None and recorder is not None:
-            attached.api.hooks["response"].remove(recorder.api_exchange)
             attached.storage.hooks["response"].remove(recorder.storage_exchange)
             attached.recorder = None
         if own_client and client is not None:

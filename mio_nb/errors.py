@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .protocol import Code
+
 
 class MioError(Exception):
     """Base class of every error raised by the mio-nb client.
@@ -310,6 +312,47 @@ class NetworkError(MioError, ConnectionError):
     )
 
 
+class ResultCheckError(MioError):
+    """A downloaded result is not what was asked for (an HTML page, a truncated file, a video
+    where a picture was expected); nothing was recorded as done."""
+
+    default_hint = (
+        "The server's result was not saved. Try client.task(ID).wait() later; if it keeps "
+        "happening, report it to MioCreate (nothing is paid again)."
+    )
+
+    def __init__(self, message: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        if self.task_id is not None and "ID" in self.hint:
+            self.hint = self.hint.replace("ID", str(self.task_id))
+
+
+class UnsafeURLError(MioError):
+    """A storage URL was refused before any connection: not http(s), an internal (private,
+    loopback, link-local, metadata) address, or a redirect to another host."""
+
+    default_hint = (
+        "The server sent a URL the client will not fetch. If you run your own server on your "
+        "network, point base_url at it (then its storage may be local too)."
+    )
+
+
+class ResponseTooLargeError(MioError):
+    """An answer was larger than its cap (API answers: a few MB; results: their declared size
+    plus a margin, at most 500 MB); the download stopped there and the part was removed."""
+
+    default_hint = "The server sent far more than expected; nothing of it was kept."
+
+
+class JournalError(OutputFolderError):
+    """The task journal (``journal.jsonl`` in the output folder) cannot be read or written."""
+
+    default_hint = (
+        "Make the output folder writable (or choose another with output_dir=/-o). Nothing was "
+        "sent: no task is created before the journal has recorded the attempt."
+    )
+
+
 #: Where a task-creating request may have reached the server (timeout, drop or 5xx after
 #: sending): never repeated; this hint replaces the class's default.
 TASK_MAY_EXIST_HINT = (
@@ -319,20 +362,20 @@ TASK_MAY_EXIST_HINT = (
 )
 
 _BY_CODE: dict[int, type[MioError]] = {
-    400: BadRequestError,
-    401: AuthError,
-    500: ServerError,
-    601: TaskError,
-    602: NoFaceError,
-    603: MultipleFacesError,
-    604: FilePolicyError,
-    605: TargetPolicyError,
-    701: FileError,
-    702: KeyNotFoundError,
-    703: UnsupportedFormatError,
-    704: FileTooLargeError,
-    801: InsufficientCreditsError,
-    802: RateLimitError,
+    Code.BAD_PARAMETER: BadRequestError,
+    Code.AUTH_FAILED: AuthError,
+    Code.SERVER_ERROR: ServerError,
+    Code.TASK_ERROR: TaskError,
+    Code.NO_FACE: NoFaceError,
+    Code.MULTIPLE_FACES: MultipleFacesError,
+    Code.FILE_POLICY: FilePolicyError,
+    Code.TARGET_POLICY: TargetPolicyError,
+    Code.FILE_ERROR: FileError,
+    Code.KEY_NOT_FOUND: KeyNotFoundError,
+    Code.UNSUPPORTED_FORMAT: UnsupportedFormatError,
+    Code.FILE_TOO_LARGE: FileTooLargeError,
+    Code.NOT_ENOUGH_CREDITS: InsufficientCreditsError,
+    Code.RATE_LIMITED: RateLimitError,
 }
 
 
@@ -385,6 +428,7 @@ __all__ = [
     "FileTooLargeError",
     "InsufficientCreditsError",
     "InvalidArgumentError",
+    "JournalError",
     "KeyNotFoundError",
     "MioError",
     "MissingCredentialsError",
@@ -395,10 +439,13 @@ __all__ = [
     "OutputFolderError",
     "PolicyError",
     "RateLimitError",
+    "ResponseTooLargeError",
+    "ResultCheckError",
     "ServerError",
     "TargetPolicyError",
     "TaskError",
     "TaskTimeoutError",
+    "UnsafeURLError",
     "UnsupportedFormatError",
     "error_class",
     "error_for",

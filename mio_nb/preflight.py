@@ -25,6 +25,7 @@ from typing import IO
 
 from .errors import CorruptFileError, InvalidArgumentError, OutputFolderError
 from .formats import FileFormat
+from .mediabounds import structure_problem
 
 #: The most pixels an input image may have (100 megapixels).
 MAX_PIXELS = 100_000_000
@@ -162,6 +163,14 @@ def _check_image(label: str, fmt: FileFormat, path: Path | None, data: bytes | N
     from PIL import Image
 
     what = fmt.name.upper()
+    with _open(path, data) as f:
+        problem = structure_problem(fmt.name, f)
+    if problem:
+        raise CorruptFileError(
+            f"{label} is not a usable {what} picture: {problem}.",
+            hint="Re-save the picture with an image editor (which drops the extra segments), "
+            "then try again.",
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:

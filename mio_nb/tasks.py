@@ -1,4 +1,6 @@
-"""Tasks on the server and waiting for them.
+"""The life of a task, owned here: create it (write-ahead), refresh it, wait for it, save its
+result, and every journal record on the way (``attempt``, ``submitted``, ``refused``,
+``unconfirmed``, ``failed``, ``done``); no other module writes the journal.
 
 Completion is decided by result data (``merge_url`` for swaps, a non-empty face list for get-face),
 failure by an error code in the envelope or a terminal status with a message and no data; any
@@ -11,7 +13,6 @@ Ctrl-C (KeyboardInterrupt) stops waiting but not the task: ``client.task(ID).wai
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -20,7 +21,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import protocol
-from .errors import MioError, OutputFolderError, TaskError, TaskTimeoutError, WaitStopped
+from .errors import (
+    JournalError,
+    MioError,
+    OutputFolderError,
+    ServerError,
+    TaskError,
+    TaskTimeoutError,
+    WaitStopped,
+)
 from .formats import VIDEO_SUFFIXES
 from .preflight import check_timeout
 from .protocol import TaskType
@@ -50,6 +59,65 @@ class TaskContext:
     server_id: Callable[[], str]
     wait_timeout: float | None = None
     progress: bool = True
+
+    def create(
+        self,
+        type: TaskType,
+        body: dict[str, Any],
+        inputs: dict[str, Any],
+        params: dict[str, Any],
+        tag: str | None = None,
+    ) -> Task:
+        """Create a task, journaled before the request is sent (write-ahead): whatever happens
+        next, ``client.history()`` shows the attempt or the task. The request says it creates
+        a task, so it is never sent twice."""
+        server = self.server_id()
+        journal = self.journal
+        attempt = journal.attempt(type, server, inputs, params, tag)  # JournalError: not sent
+        task_id: int | None = None
+        try:
+            try:
+                data = self.transport.call("POST", type.path, json=body, creates_task=True)
+            except MioError as e:
+                if e.task_may_exist:
+                    _quietly(journal.unconfirmed, attempt, server, e.message)
+                else:
+                    _quietly(journal.refused, attempt, server, e.code, e.message)
+                raise
+            try:
+                task_id = int(data["task_id"])
+            except (TypeError, KeyError, ValueError, OverflowError):
+                _quietly(journal.unconfirmed, attempt, server, "the answer had no task id")
+                raise ServerError(
+                    f"The server accepted the {type} task but sent no task id "
+                    f"({str(data)[:200]!r}).",
+                    task_may_exist=True,
+                ) from None
+            _quietly(journal.submitted, task_id, type, server, inputs, params, tag, attempt)
+        except KeyboardInterrupt:
+            if task_id is not None:
+                _quietly(journal.submitted, task_id, type, server, inputs, params, tag, attempt)
+                raise KeyboardInterrupt(
+                    f"Interrupted after task {task_id} ({type}) was created; it runs on the "
+                    f"server. Resume with client.task({task_id}).wait()"
+                ) from None
+            _quietly(journal.unconfirmed, attempt, server, "interrupted before the answer came")
+            raise KeyboardInterrupt(
+                f"Interrupted while creating a {type} task (attempt {attempt[:8]}): the request "
+                "may have reached the server, so the task may exist and be charged. It is in "
+                "client.history() as 'unconfirmed'; check your MioCreate task list before "
+                "submitting it again."
+            ) from None
+        log.info("Submitted %s task %s", type, task_id)
+        return Task(self, task_id, type, inputs)
+
+
+def _quietly(write: Callable[..., None], *args: Any) -> None:
+    """A journal record after the request: a failing disk is logged, never hides the task."""
+    try:
+        write(*args)
+    except JournalError as e:
+        log.error("%s (%s not recorded)", e.message, write.__name__)
 
 
 def _status_name(status: int | None) -> str:
@@ -135,30 +203,39 @@ class Task:
     def done(self) -> bool:
         return self.state == "done"
 
-    def refresh(self) -> Task:
+    def refresh(self, *, deadline: float | None = None) -> Task:
         """Ask the server for the task's state once; updates ``status``/``state``/``error``.
 
-        Raises only for problems of the call itself (network, auth, unknown id), not when the
-        task failed (see ``task.error``).
+        Raises only for problems of the call itself (network, auth, unknown id, the
+        ``deadline``, a ``time.monotonic()`` value, passed), not when the task failed (see
+        ``task.error``).
         """
         if self.state != "pending":
             return self
         try:
             data = self._ctx.transport.call(
-                "GET", protocol.TASK_DETAIL_PATH, params={"id": self.id}
+                "GET", protocol.TASK_DETAIL_PATH, params={"id": self.id}, deadline=deadline
             )
         except MioError as e:
             e.task_id = self.id
-            if e.code is not None and 600 <= e.code < 900 and e.code != 802:
+            if isinstance(e, TaskTimeoutError):
+                e.hint = TaskTimeoutError.default_hint.replace("ID", str(self.id))
+            if (
+                e.code is not None
+                and protocol.Code.TASK_ERROR <= e.code < 900
+                and e.code != protocol.Code.RATE_LIMITED
+            ):
                 self._fail(e)
                 return self
-            if e.code == 400 and not e.message:
+            if e.code == protocol.Code.BAD_PARAMETER and not e.message:
                 e.message = f"Task {self.id} was not found."
             raise
         data = data if isinstance(data, Mapping) else {}
         self.status = data.get("status")
-        with contextlib.suppress(TypeError, ValueError):
+        try:
             self.status = int(self.status) if self.status is not None else None
+        except (TypeError, ValueError, OverflowError):
+            self.status = None
         self.message = str(data.get("message") or "")
         add = data.get("additional_data")
         if _has_result(self.produces, add):
@@ -188,10 +265,13 @@ class Task:
             error.task_id = self.id
         self.state = "failed"
         self.error = error
-        self._ctx.journal.failed(self.id, self._ctx.server_id(), error.code, error.message)
+        _quietly(
+            self._ctx.journal.failed, self.id, self._ctx.server_id(), error.code, error.message
+        )
 
-    def result(self) -> Saved:
-        """The saved result of a finished task (downloads it on first call)."""
+    def result(self, *, deadline: float | None = None) -> Saved:
+        """The saved result of a finished task (downloads it on first call, checks its content,
+        then records it as done)."""
         if self._result is None:
             if self.state == "failed" and self.error is not None:
                 raise self.error
@@ -201,10 +281,10 @@ class Task:
                     task_id=self.id,
                     hint=f"Call client.task({self.id}).wait().",
                 )
-            self._result = self._save()
+            self._result = self._save(deadline)
         return self._result
 
-    def _save(self) -> Saved:
+    def _save(self, deadline: float | None = None) -> Saved:
         from .saver import files_of
 
         server = self._ctx.server_id()
@@ -212,7 +292,14 @@ class Task:
         reuse = entry.files if entry is not None and entry.status == "done" else ()
         produces = self.produces or _infer_produces(self.data)
         try:
-            result = self._ctx.saver.save(self.id, produces, self.data, self.inputs, reuse)
+            result = self._ctx.saver.save(
+                self.id, produces, self.data, self.inputs, reuse, deadline=deadline
+            )
+        except MioError as e:
+            e.task_id = self.id
+            if isinstance(e, TaskTimeoutError):
+                e.hint = TaskTimeoutError.default_hint.replace("ID", str(self.id))
+            raise
         except OSError as e:  # the folder went away, filled up, became read-only...
             raise OutputFolderError(
                 f"Task {self.id} finished, but its result could not be saved in "
@@ -221,7 +308,7 @@ class Task:
                 hint=f"Free some space or fix the folder, then client.task({self.id}).wait() "
                 "saves it (the result stays on the server for 7 days; nothing is paid again).",
             ) from None
-        self._ctx.journal.done(self.id, server, files_of(result))
+        _quietly(self._ctx.journal.done, self.id, server, files_of(result))
         return result
 
     def wait(
@@ -248,24 +335,26 @@ class Task:
         try:
             while True:
                 self.poll_times.append(time.monotonic())
-                self.refresh()
+                try:
+                    self.refresh(deadline=deadline)
+                except TaskTimeoutError as e:
+                    raise self._timed_out(timeout, e.message) from None
                 if on_status is not None:
                     on_status(self)
                 if self.state == "done":
                     if bar is not None:
                         bar.set_description_str(f"Task {self.id}: saving result")
-                    return self.result()
+                    try:
+                        return self.result(deadline=deadline)
+                    except TaskTimeoutError as e:
+                        raise self._timed_out(timeout, e.message) from None
                 if self.state == "failed":
                     assert self.error is not None
                     raise self.error
                 now = time.monotonic()
                 elapsed = now - start
                 if now >= deadline:
-                    raise TaskTimeoutError(
-                        f"Task {self.id} did not finish within {timeout:g} s (last status: "
-                        f"{_status_name(self.status)}).",
-                        task_id=self.id,
-                    )
+                    raise self._timed_out(timeout)
                 if progress and self._ctx.progress and elapsed > 1.0:
                     if bar is None:
                         bar = self._progress_bar()
@@ -286,6 +375,15 @@ class Task:
         finally:
             if bar is not None:
                 bar.close()
+
+    def _timed_out(self, timeout: float, why: str = "") -> TaskTimeoutError:
+        what = "was not saved" if self.state == "done" else "did not finish"
+        detail = f" ({why})" if why else ""
+        return TaskTimeoutError(
+            f"Task {self.id} {what} within {timeout:g} s (last status: "
+            f"{_status_name(self.status)}){detail}.",
+            task_id=self.id,
+        )
 
     def _progress_bar(self) -> Any:
         from tqdm.auto import tqdm

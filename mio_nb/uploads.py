@@ -26,6 +26,7 @@ from .errors import (
     FileError,
     FileTooLargeError,
     MissingFileError,
+    ServerError,
     UnsupportedFormatError,
 )
 from .formats import (
@@ -78,7 +79,15 @@ class Source:
 
     def open(self) -> IO[bytes]:
         if self.path is not None:
-            return open(self.path, "rb")
+            try:
+                return open(self.path, "rb")
+            except FileNotFoundError:
+                raise MissingFileError(
+                    f"{self.label} was removed after it was checked.",
+                    hint="Put the file back (or pick another), then try again. Nothing was paid.",
+                ) from None
+            except OSError as e:
+                raise FileError(f"Cannot read {self.label[4:]}: {e.strerror or e}.") from None
         assert self.data is not None
         return io.BytesIO(self.data)
 
@@ -317,6 +326,8 @@ def upload_source(
                 data = transport.call(
                     "POST", protocol.UPLOAD_URL_PATH, json={"file_name": source.upload_name}
                 )
+                if not isinstance(data, dict) or not data.get("upload_url") or not data.get("key"):
+                    raise ServerError(f"The server sent no upload URL ({str(data)[:100]!r}).")
                 ticket = (str(data["upload_url"]), str(data["key"]))
             url, key = ticket
             with source.open() as f:

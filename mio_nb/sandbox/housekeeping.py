@@ -95,6 +95,7 @@ def expire(storage: Storage, store: TaskStore, retention: float, now: float | No
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff:
                 swept.expired_files += _remove(path)
+    storage.forget_usage()  # uploads were removed: count them again
     return swept
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from mio_nb.formats import HEAD_BYTES, MAX_UPLOAD_BYTES, sniff
+from mio_nb.mediabounds import structure_problem
 from mio_nb.protocol import Code
 from mio_nb.sandbox import media_limits
 from mio_nb.sandbox.api import MESSAGES, envelope
@@ -25,6 +26,11 @@ from mio_nb.sandbox.httpio import iter_body, parse_range
 from mio_nb.sandbox.storage import STORAGE_PREFIX, valid_key
 
 log = logging.getLogger("mio_nb.sandbox")
+
+QUOTA_MESSAGE = (
+    "The sandbox's disk quota for uploads is full; wait for old uploads to expire, or start "
+    "the sandbox with a larger --upload-quota-gb."
+)
 
 
 class ObjectRequests:
@@ -102,7 +108,18 @@ class ObjectRequests:
         if length is not None and length > MAX_UPLOAD_BYTES:
             self._refuse_upload(Code.FILE_TOO_LARGE, length)
             return
-        refusal, total, reason = self._receive(key, length, chunked)
+        storage = self.server.storage
+        if not storage.begin_upload(key):
+            self._refuse_put_or(
+                True, length, 403, "AccessDenied", "This upload URL was used already."
+            )
+            return
+        stored = False
+        try:
+            refusal, total, reason = self._receive(key, length, chunked)
+            stored = refusal is None
+        finally:
+            storage.end_upload(key, stored)
         if refusal is not None:
             self._refuse_upload(refusal, _left(length, total), reason)
             return
@@ -124,6 +141,9 @@ class ObjectRequests:
             with open(tmp, "wb") as out:
                 for piece in iter_body(self.rfile, length, chunked):
                     total += len(piece)
+                    if not storage.reserve(key, len(piece)):
+                        log.warning("refused %s: the upload quota is full", key)
+                        return Code.FILE_TOO_LARGE, total, QUOTA_MESSAGE
                     if len(head) < HEAD_BYTES:
                         head += bytes(piece[: HEAD_BYTES - len(head)])
                         if len(head) >= HEAD_BYTES and sniff(head) is None:
@@ -134,6 +154,11 @@ class ObjectRequests:
             fmt = sniff(head)
             if fmt is None:
                 return Code.UNSUPPORTED_FORMAT, total, None
+            with open(tmp, "rb") as f:
+                problem = structure_problem(fmt.name, f)
+            if problem is not None:
+                log.info("refused %s: %s", key, problem)
+                return Code.FILE_ERROR, total, f"The file cannot be used: {problem}"
             reason = media_limits.refusal(tmp, fmt)
             if reason is not None:
                 log.info("refused %s: %s", key, reason)

@@ -32,7 +32,7 @@ from mio_nb.sandbox.housekeeping import (
 )
 from mio_nb.sandbox.jobs import Jobs
 from mio_nb.sandbox.server import SandboxHTTPServer
-from mio_nb.sandbox.storage import Storage
+from mio_nb.sandbox.storage import DEFAULT_UPLOAD_QUOTA, Storage
 from mio_nb.sandbox.taskstore import TaskRow, TaskStore
 from mio_nb.sandbox.workers import WorkerPool
 
@@ -108,6 +108,7 @@ class Sandbox:
         limits: Limits | None = None,
         retention_days: float = DEFAULT_RETENTION_DAYS,
         allow_remote: bool = False,
+        upload_quota: int | None = DEFAULT_UPLOAD_QUOTA,
     ) -> None:
         if success_status not in (0, int(TaskStatus.SUCCESS)):
             raise ValueError("success_status must be 3 or 0")
@@ -139,7 +140,7 @@ class Sandbox:
         key = bytes.fromhex(values["signing_key"])
         self._faults = FaultState(faults)
         self._store = TaskStore(self.data_dir / "tasks.sqlite3")
-        storage = self._storage = Storage(self.data_dir, key)
+        storage = self._storage = Storage(self.data_dir, key, upload_quota)
         slots = engine_slots or (1 if getattr(engine, "name", "") == "real" else 2)
         self._pool = WorkerPool(
             Jobs(engine, storage, self._store),

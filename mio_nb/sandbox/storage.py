@@ -4,6 +4,10 @@ A key such as ``temporary/20261125/sandbox/1764051000000-<uuid>.png`` is stored 
 ``<data_dir>/objects/<key>``. Presigned URLs look like
 ``{base_url}/storage/<key>?X-Expires=<unix>&X-Signature=<hex hmac-sha256>``; the signature covers
 the method (PUT for uploads, GET for reads), the key and the expiry.
+
+An upload URL can be used once: a PUT to a key that is stored (or being stored) is refused, so
+nobody can replace an input a task has used. Uploads (``temporary/`` keys) share a disk quota
+(``upload_quota`` bytes; None: none); an upload that would pass it is refused (704).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,6 +29,9 @@ from mio_nb.formats import HEAD_BYTES, FileFormat, sniff
 from mio_nb.sandbox import media_limits
 
 STORAGE_PREFIX = "/storage/"
+#: The default disk quota of the uploads of one sandbox.
+DEFAULT_UPLOAD_QUOTA = 20 * 10**9
+UPLOAD_PREFIX = "temporary/"
 #: An expiry time: ASCII digits only (``"²".isdigit()`` is true), and no more than a year 9999.
 _EXPIRES = re.compile(r"^[0-9]{1,12}$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
@@ -52,7 +59,13 @@ def asset_key(ext: str) -> str:
 class Storage:
     """The object store of one sandbox."""
 
-    def __init__(self, root: Path, secret: bytes) -> None:
+    def __init__(
+        self, root: Path, secret: bytes, upload_quota: int | None = DEFAULT_UPLOAD_QUOTA
+    ) -> None:
+        self.upload_quota = upload_quota
+        self._uploading: dict[str, int] = {}  # key -> bytes reserved while it is received
+        self._uploads_lock = threading.Lock()
+        self._used: int | None = None  # bytes of stored uploads (counted at the first need)
         self.root = root / "objects"
         self.tmp = root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -90,6 +103,47 @@ class Storage:
             if len(self._refusals) >= 4096:
                 self._refusals.clear()
             self._refusals[key] = reason
+
+    # -- uploads: once per URL, inside the quota --------------------------------------------
+    def begin_upload(self, key: str) -> bool:
+        """Reserve ``key`` for one upload; False when it is stored or being stored already."""
+        with self._uploads_lock:
+            if key in self._uploading or self.exists(key):
+                return False
+            self._uploading[key] = 0
+            return True
+
+    def reserve(self, key: str, more: int) -> bool:
+        """Count ``more`` bytes of the upload of ``key``; False past the quota."""
+        with self._uploads_lock:
+            if self.upload_quota is None:
+                return True
+            if self._used is None:
+                self._used = self._count_uploads()
+            total = self._used + sum(self._uploading.values()) + more
+            if total > self.upload_quota:
+                return False
+            self._uploading[key] = self._uploading.get(key, 0) + more
+            return True
+
+    def end_upload(self, key: str, stored: bool) -> None:
+        with self._uploads_lock:
+            size = self._uploading.pop(key, 0)
+            if stored and self._used is not None:
+                self._used += size
+
+    def forget_usage(self) -> None:
+        """Count the uploads again at the next need (after housekeeping removed some)."""
+        with self._uploads_lock:
+            self._used = None
+
+    def _count_uploads(self) -> int:
+        total = 0
+        for dirpath, _dirs, names in os.walk(self.root / UPLOAD_PREFIX):
+            for name in names:
+                with suppress(OSError):
+                    total += os.stat(os.path.join(dirpath, name)).st_size
+        return total
 
     def size(self, key: str) -> int:
         return self.path(key).stat().st_size

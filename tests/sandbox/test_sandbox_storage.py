@@ -88,12 +88,14 @@ def test_missing_object_is_404(api: Api) -> None:
     assert is_s3_error(requests.get(url, timeout=30), 404, "NoSuchKey")
 
 
-def test_put_overwrites_and_upload_url_is_reusable_until_expiry(api: Api) -> None:
+def test_an_upload_url_is_used_once_and_never_overwrites(api: Api) -> None:
+    """#16: an upload URL stores one file; a second PUT (which could replace an input a task
+    used) is refused with 403, and the first file stays."""
     got = api.ok(P.UPLOAD_URL_PATH, {"file_name": "a.png"})
     assert requests.put(got["upload_url"], data=samples.astronaut().read_bytes()).ok
-    assert requests.put(got["upload_url"], data=samples.no_face().read_bytes()).ok
+    assert requests.put(got["upload_url"], data=samples.no_face().read_bytes()).status_code == 403
     url = api.ok(P.ACCESS_URL_PATH, {"key": got["key"]})["url"]
-    assert requests.get(url, timeout=30).content == samples.no_face().read_bytes()
+    assert requests.get(url, timeout=30).content == samples.astronaut().read_bytes()
 
 
 def test_cors_preflight_and_headers(api: Api, key: str) -> None:

@@ -72,11 +72,17 @@ class VideoReader:
         return max(1, round(self.duration * self.fps))
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        from mio_nb.sandbox.media_limits import MAX_VIDEO_FRAMES, MAX_VIDEO_SECONDS, VIDEO_LIMIT
+
         shape = (self.height, self.width, 3)
         count = 0
+        # The limits hold while decoding, whatever the header claims (#16).
+        most = min(MAX_VIDEO_FRAMES, int((MAX_VIDEO_SECONDS + 1) * self.fps))
         try:
             for raw in self._gen:
                 count += 1
+                if count > most:
+                    raise EngineError(704, f"Only supported files: {VIDEO_LIMIT}.")
                 yield np.frombuffer(raw, dtype=np.uint8).reshape(shape).copy()
         except RuntimeError as exc:
             if count == 0:
