@@ -35,10 +35,18 @@ _OUTLINE = list(range(0, 27))
 #: The inner lips (the open mouth's outline) and the whole mouth.
 _INNER_LIPS = list(range(60, 68))
 _MOUTH = list(range(48, 68))
+#: The inner features (brows, nose, eyes; and the mouth) take the new face's proportions.
+_MOVED = list(range(17, 48))
+_MOVED_WITH_MOUTH = list(range(17, 68))
+#: How far the inner features move from the photo's places to the new face's (0-1).
+SHAPE_SHARE = 0.8
 #: A mouth is open when its inner-lip gap is at least this share of the eye distance.
 OPEN_MOUTH = 0.08
 #: The new face's local contrast is scaled down to the photo's, but never below this share.
 CONTRAST_FLOOR = 0.6
+#: The photo's light and skin tone are taken at this scale (Gaussian sigma, in eye distances):
+#: larger than the eyes, nose and mouth, so that they stay the new face's.
+LIGHT_SCALE = 0.8
 #: A new face narrower than this (jaw width, pixels) cannot carry its features: refused.
 MIN_NEW_FACE = 64
 
@@ -47,6 +55,31 @@ def _eye_distance(landmarks: np.ndarray) -> float:
     return float(
         np.linalg.norm(landmarks[LEFT_EYE].mean(axis=0) - landmarks[RIGHT_EYE].mean(axis=0))
     )
+
+
+#: The index of each landmark's mirror image (iBUG 68-point layout, flipped left-right).
+MIRROR = np.array(
+    list(range(16, -1, -1))  # jaw
+    + list(range(26, 16, -1))  # brows
+    + [27, 28, 29, 30, 35, 34, 33, 32, 31]  # nose
+    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]  # eyes
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55]  # outer lips
+    + [64, 63, 62, 61, 60, 67, 66, 65]  # inner lips
+)
+#: Faces turned aside by at least this much (see :func:`yaw`), to opposite sides: the new face
+#: is mirrored first, so that its seen side covers the photo's seen side.
+MIRROR_YAW = 0.12
+
+
+def yaw(landmarks: np.ndarray) -> float:
+    """How far a face is turned aside: -1..1, 0 for a frontal face, the sign telling the side
+    (the nose tip's place between the two ends of the jaw line, along the eye line)."""
+    pts = np.asarray(landmarks, dtype=np.float32)
+    axis = pts[RIGHT_EYE].mean(axis=0) - pts[LEFT_EYE].mean(axis=0)
+    axis /= max(float(np.linalg.norm(axis)), 1e-3)
+    left = float((pts[30] - pts[0]) @ axis)
+    right = float((pts[16] - pts[30]) @ axis)
+    return (left - right) / max(abs(left) + abs(right), 1e-3)
 
 
 def _triangulate(points: np.ndarray) -> np.ndarray:
@@ -83,6 +116,7 @@ class Source:
     #: Triangulations without the inner lips and without the mouth (see the module docstring).
     without_inner_lips: np.ndarray = field(init=False, repr=False)
     without_mouth: np.ndarray = field(init=False, repr=False)
+    _mirror: Source | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         points = self.levels[0][1]
@@ -90,6 +124,29 @@ class Source:
         self.mouth_opening = mouth_opening(points)
         self.without_inner_lips = _triangulate_without(points, _INNER_LIPS)
         self.without_mouth = _triangulate_without(points, _MOUTH)
+
+    @property
+    def yaw(self) -> float:
+        return yaw(self.levels[0][1])
+
+    def mirrored(self) -> Source:
+        """The new face flipped left-right (landmarks renumbered), prepared once."""
+        if self._mirror is None:
+            levels = []
+            for image, points in self.levels:
+                flipped = points.copy()
+                flipped[:, 0] = image.shape[1] - 1 - flipped[:, 0]
+                levels.append((np.ascontiguousarray(image[:, ::-1]), flipped[MIRROR]))
+            self._mirror = Source(levels, _triangulate(levels[0][1]))
+            self._mirror._mirror = self
+        return self._mirror
+
+    def facing(self, target: np.ndarray) -> Source:
+        """This new face, or its mirror image when the two faces are turned to opposite sides."""
+        own, other = self.yaw, yaw(target)
+        if abs(own) >= MIRROR_YAW and abs(other) >= MIRROR_YAW and own * other < 0:
+            return self.mirrored()
+        return self
 
     def level_for(
         self, target_eye_distance: float, *, finer: bool = False
@@ -121,6 +178,23 @@ def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
         points = points * 0.5
         levels.append((image, points))
     return Source(levels, _triangulate(levels[0][1]))
+
+
+def _with_new_proportions(
+    src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool
+) -> np.ndarray:
+    """Where the new face's brows, eyes, nose (and mouth, with ``mouth``) go in the photo: the
+    photo's own places moved ``SHAPE_SHARE`` of the way towards the new face's, mapped onto
+    the photo's face by the affine fit of all points (which carries the photo's pose). The
+    jaw line stays the photo's: the head keeps its outline, the face inside is the new one's."""
+    matrix, _ = cv2.estimateAffine2D(src_pts, dst_pts, method=cv2.LMEDS)
+    if matrix is None or SHAPE_SHARE <= 0:
+        return dst_pts
+    aligned = src_pts @ matrix[:, :2].T + matrix[:, 2]
+    moved = _MOVED_WITH_MOUTH if mouth else _MOVED
+    shaped = dst_pts.copy()
+    shaped[moved] += SHAPE_SHARE * (aligned[moved] - dst_pts[moved])
+    return shaped
 
 
 def _roi(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -202,6 +276,26 @@ def _smooth(image: np.ndarray, size: float) -> np.ndarray:
         interpolation=cv2.INTER_AREA,
     )
     small = cv2.GaussianBlur(small, (31, 31), 0)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``image`` (sigma in pixels) that only averages pixels inside ``mask``
+    (a normalised convolution), run on a copy small enough that the blur is ~4 pixels."""
+    height, width = image.shape[:2]
+    factor = min(1.0, 4.0 / max(sigma, 1e-3))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    weight = (mask > 0).astype(np.float32)
+    small_w = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    small_i = cv2.resize(image * weight[..., None], size, interpolation=cv2.INTER_AREA)
+    s = sigma * factor
+    small_w = cv2.GaussianBlur(small_w, (0, 0), s)
+    small_i = cv2.GaussianBlur(small_i, (0, 0), s)
+    small = small_i / np.maximum(small_w, 1e-4)[..., None]
+    # Far from the mask (no weight at all): the mask's mean colour.
+    if weight.any():
+        far = small_w < 1e-3
+        small[far] = image[weight > 0].mean(axis=0)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -336,6 +430,7 @@ def swap_face(
     roi = frame[y0:y1, x0:x1]
     dst_pts = target - np.array([x0, y0], dtype=np.float32)
     eye_distance = _eye_distance(target)
+    source = source.facing(target)
     image, src_pts = source.level_for(eye_distance, finer=hd)
 
     # Mouths: never stretch an open mouth over a closed one, or the reverse.
@@ -347,7 +442,8 @@ def swap_face(
     elif source_open:
         triangles = source.without_mouth
 
-    map_x, map_y = _warp_maps(src_pts, dst_pts, triangles, (x1 - x0, y1 - y0))
+    shaped = _with_new_proportions(src_pts, dst_pts, mouth=not (target_open or source_open))
+    map_x, map_y = _warp_maps(src_pts, shaped, triangles, (x1 - x0, y1 - y0))
     interpolation = cv2.INTER_CUBIC if hd else cv2.INTER_LINEAR
     warped = cv2.remap(image, map_x, map_y, interpolation, borderMode=cv2.BORDER_REFLECT)
 
@@ -365,21 +461,27 @@ def swap_face(
     occluders = _occluders(roi, dst_pts, mask, eye_distance)
     mask[occluders > 0] = 0
 
-    # Colour: target lighting, new-face detail.
+    # Colour and light: the photo's skin tone and shading at a scale larger than the features
+    # (measured over the face only, so hair and background do not bleed in), the new face's
+    # features below that scale.
     target_f = roi.astype(np.float32)
-    blur_t = _smooth(target_f, eye_distance * 0.6)
-    blur_w = _smooth(warped, eye_distance * 0.6)
-    # Sharpness: the photo's own, measured inside the face.
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
-    # Local contrast: the new face's details (wrinkles, shadows) no stronger than the photo's
-    # own at that scale, down to 60% (a deeply lined face on a smooth one looks pasted on).
-    detail = warped - blur_w
+    scale = eye_distance * LIGHT_SCALE
+    light_t = _masked_blur(target_f, inner, scale)
+    light_w = _masked_blur(warped, inner, scale)
+    corrected = warped * (light_t / np.maximum(light_w, 1.0))
+    detail = corrected - light_t
     gain = 1.0
     if inner.any():
         own = float(np.std(cv2.cvtColor(detail, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        blur_t = _smooth(target_f, eye_distance * 0.6)
         photo = float(np.std(cv2.cvtColor(target_f - blur_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        fine_w = corrected - _smooth(corrected, eye_distance * 0.6)
+        own = float(np.std(cv2.cvtColor(fine_w, cv2.COLOR_RGB2GRAY)[inner > 0]))
         gain = float(np.clip(photo / max(own, 1e-3), CONTRAST_FLOOR, 1.0))
-    corrected = blur_t + gain * detail
+        corrected = light_t + detail * 1.0
+        if gain < 1.0:
+            corrected = corrected - (1.0 - gain) * fine_w
     np.clip(corrected, 0, 255, out=corrected)
 
     if inner.any():
