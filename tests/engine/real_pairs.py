@@ -25,7 +25,6 @@ from PIL import Image
 from mio_nb import samples
 
 
-
 def _real_folder() -> Path:
     """``MIO_NB_REAL_FIXTURES``, else the first ``shared/fixtures/real`` beside a folder above
     this file (the repository's parent in a checkout; worktrees may sit deeper)."""

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mio_nb.sandbox.engine.colour import blur_light, skin_sample
 from mio_nb.sandbox.engine.detect import LEFT_EYE, RIGHT_EYE, mouth_opening
 
 __all__ = ["MIN_NEW_FACE", "Source", "laplacian_variance", "prepare_source", "swap_face"]
 
 #: Landmarks that outline the face (jaw and brows): the mask is their convex hull.
 _OUTLINE = list(range(0, 27))
+#: The lifted brow points of :func:`with_forehead`.
+_LIFTED = list(range(68, 78))
 #: The inner lips (the open mouth's outline) and the whole mouth.
 _INNER_LIPS = list(range(60, 68))
 _MOUTH = list(range(48, 68))
@@ -82,6 +85,23 @@ def yaw(landmarks: np.ndarray) -> float:
     return (left - right) / max(abs(left) + abs(right), 1e-3)
 
 
+#: The forehead: points above the brows by this many eye distances join the warp and the mask
+#: (the brow line alone leaves the original's forehead and brow ridge in place).
+FOREHEAD = 0.4
+_BROWS = list(range(17, 27))
+
+
+def with_forehead(points: np.ndarray) -> np.ndarray:
+    """The 68 landmarks and 10 more: the brows lifted by ``FOREHEAD`` eye distances along the
+    face's "up" (from the mouth towards the eyes, whatever the face's tilt)."""
+    pts = np.asarray(points, dtype=np.float32)
+    eyes = (pts[LEFT_EYE].mean(axis=0) + pts[RIGHT_EYE].mean(axis=0)) / 2
+    up = eyes - pts[[48, 54]].mean(axis=0)
+    up /= max(float(np.linalg.norm(up)), 1e-3)
+    lifted = pts[_BROWS] + up * (FOREHEAD * _eye_distance(pts))
+    return np.vstack([pts, lifted]).astype(np.float32)
+
+
 def _triangulate(points: np.ndarray) -> np.ndarray:
     """Delaunay triangles of ``points`` as index triples (shape (n, 3))."""
     x0, y0 = points.min(axis=0) - 2
@@ -111,6 +131,9 @@ class Source:
 
     levels: list[tuple[np.ndarray, np.ndarray]]  # (RGB float32 image, landmarks), halving
     triangles: np.ndarray
+    #: Per level: 1 where the new face shows its skin or its features, towards 0 where its
+    #: hair or background reaches inside the jaw line (see :func:`skin_weight`).
+    skins: list[np.ndarray] = field(default_factory=list, repr=False)
     eye_distance: float = field(init=False)
     mouth_opening: float = field(init=False)
     #: Triangulations without the inner lips and without the mouth (see the module docstring).
@@ -122,8 +145,8 @@ class Source:
         points = self.levels[0][1]
         self.eye_distance = _eye_distance(points)
         self.mouth_opening = mouth_opening(points)
-        self.without_inner_lips = _triangulate_without(points, _INNER_LIPS)
-        self.without_mouth = _triangulate_without(points, _MOUTH)
+        self.without_inner_lips = _triangulate_without(with_forehead(points), _INNER_LIPS)
+        self.without_mouth = _triangulate_without(with_forehead(points), _MOUTH)
 
     @property
     def yaw(self) -> float:
@@ -137,7 +160,8 @@ class Source:
                 flipped = points.copy()
                 flipped[:, 0] = image.shape[1] - 1 - flipped[:, 0]
                 levels.append((np.ascontiguousarray(image[:, ::-1]), flipped[MIRROR]))
-            self._mirror = Source(levels, _triangulate(levels[0][1]))
+            skins = [np.ascontiguousarray(skin[:, ::-1]) for skin in self.skins]
+            self._mirror = Source(levels, _triangulate(with_forehead(levels[0][1])), skins)
             self._mirror._mirror = self
         return self._mirror
 
@@ -150,15 +174,17 @@ class Source:
 
     def level_for(
         self, target_eye_distance: float, *, finer: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest level still at least as big as the target (by eye distance); with
-        ``finer``, the level at least twice as big when there is one."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(image, landmarks, skin weight) of the smallest level still at least as big as the
+        target (by eye distance); with ``finer``, the level at least twice as big when there
+        is one."""
         wanted = target_eye_distance * (2.0 if finer else 1.0)
-        chosen = self.levels[0]
-        for image, landmarks in self.levels[1:]:
+        chosen = 0
+        for index, (_, landmarks) in enumerate(self.levels[1:], start=1):
             if _eye_distance(landmarks) >= wanted:
-                chosen = (image, landmarks)
-        return chosen
+                chosen = index
+        image, landmarks = self.levels[chosen]
+        return image, landmarks, self.skins[chosen]
 
 
 def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
@@ -173,16 +199,63 @@ def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
     image = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1]).astype(np.float32)
     points = landmarks - np.array([cx0, cy0], dtype=np.float32)
     levels = [(image, points)]
+    skin = skin_weight(image, points)
+    skins = [skin]
     while min(image.shape[:2]) >= 64 and _eye_distance(points) >= 24:
         image = cv2.pyrDown(image)
+        skin = cv2.pyrDown(skin)
         points = points * 0.5
         levels.append((image, points))
-    return Source(levels, _triangulate(levels[0][1]))
+        skins.append(skin)
+    return Source(levels, _triangulate(with_forehead(levels[0][1])), skins)
 
 
-def _with_new_proportions(
-    src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool
-) -> np.ndarray:
+#: The band along the jaw line where the new face's hair or background is left out, in eye
+#: distances from the outline.
+EDGE_BAND = 0.45
+
+
+def skin_weight(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """1 inside the face and on its skin, towards 0 for pixels near the face's outline whose
+    colour is far from the skin of its cheeks (hair falling over the cheek, the background
+    inside the jaw line of a turned face, a collar): the photo keeps its own there, instead of
+    a dark seam along the jaw. Float32, the image's size."""
+    height, width = image.shape[:2]
+    eyes = _eye_distance(points)
+    weight = np.ones((height, width), np.float32)
+    cheeks = np.zeros((height, width), np.uint8)
+    for polygon in ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45]):
+        cv2.fillConvexPoly(cheeks, np.round(points[polygon]).astype(np.int32), 255)
+    lab = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    skin = lab[cheeks > 0].astype(np.float32)
+    if len(skin) < 30:
+        return weight
+    # A robust spread: the cheeks may hold a shadow or a beard.
+    mean = np.median(skin, axis=0)
+    spread = 1.4826 * np.median(np.abs(skin - mean), axis=0) + np.array([8.0, 3.0, 3.0])
+    distance = np.sqrt((((lab.astype(np.float32) - mean) / spread) ** 2).sum(axis=2))
+    far = np.clip((distance - 2.5) / 1.5, 0.0, 1.0)
+    # Only near the outline: the eyes, brows, mouth (and glasses) are the face itself.
+    inner = np.zeros((height, width), np.uint8)
+    outline = with_forehead(points)[_OUTLINE + _LIFTED]
+    cv2.fillConvexPoly(inner, cv2.convexHull(np.round(outline).astype(np.int32)), 255)
+    band = max(3, int(EDGE_BAND * eyes * 2)) | 1
+    inner = cv2.erode(inner, np.ones((band, band), np.uint8))
+    features = np.zeros((height, width), np.uint8)
+    for group in (range(17, 22), range(22, 27), range(36, 42), range(42, 48), range(48, 60)):
+        cv2.fillConvexPoly(
+            features, cv2.convexHull(np.round(points[list(group)]).astype(np.int32)), 255
+        )
+    grow = max(3, int(eyes * 0.25)) | 1
+    features = cv2.dilate(features, np.ones((grow, grow), np.uint8))
+    far[(inner > 0) | (features > 0)] = 0.0
+    size = max(3, int(eyes * 0.1)) | 1
+    far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+    far = cv2.GaussianBlur(far, (0, 0), max(1.0, eyes * 0.04))
+    return 1.0 - far
+
+
+def _with_new_proportions(src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool) -> np.ndarray:
     """Where the new face's brows, eyes, nose (and mouth, with ``mouth``) go in the photo: the
     photo's own places moved ``SHAPE_SHARE`` of the way towards the new face's, mapped onto
     the photo's face by the affine fit of all points (which carries the photo's pose). The
@@ -276,26 +349,6 @@ def _smooth(image: np.ndarray, size: float) -> np.ndarray:
         interpolation=cv2.INTER_AREA,
     )
     small = cv2.GaussianBlur(small, (31, 31), 0)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def _masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of ``image`` (sigma in pixels) that only averages pixels inside ``mask``
-    (a normalised convolution), run on a copy small enough that the blur is ~4 pixels."""
-    height, width = image.shape[:2]
-    factor = min(1.0, 4.0 / max(sigma, 1e-3))
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    weight = (mask > 0).astype(np.float32)
-    small_w = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
-    small_i = cv2.resize(image * weight[..., None], size, interpolation=cv2.INTER_AREA)
-    s = sigma * factor
-    small_w = cv2.GaussianBlur(small_w, (0, 0), s)
-    small_i = cv2.GaussianBlur(small_i, (0, 0), s)
-    small = small_i / np.maximum(small_w, 1e-4)[..., None]
-    # Far from the mask (no weight at all): the mask's mean colour.
-    if weight.any():
-        far = small_w < 1e-3
-        small[far] = image[weight > 0].mean(axis=0)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -424,14 +477,14 @@ def swap_face(
     by the prepared ``source`` face. ``hd``: warp from a finer level of the new face, bicubic,
     with a narrower feather at the seam (at the same cost)."""
     target = np.asarray(target, dtype=np.float32)
-    x0, y0, x1, y1 = _roi(target, frame.shape)
+    x0, y0, x1, y1 = _roi(with_forehead(target), frame.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return
     roi = frame[y0:y1, x0:x1]
     dst_pts = target - np.array([x0, y0], dtype=np.float32)
     eye_distance = _eye_distance(target)
     source = source.facing(target)
-    image, src_pts = source.level_for(eye_distance, finer=hd)
+    image, src_pts, skin = source.level_for(eye_distance, finer=hd)
 
     # Mouths: never stretch an open mouth over a closed one, or the reverse.
     target_open = mouth_opening(target) >= OPEN_MOUTH
@@ -443,14 +496,21 @@ def swap_face(
         triangles = source.without_mouth
 
     shaped = _with_new_proportions(src_pts, dst_pts, mouth=not (target_open or source_open))
-    map_x, map_y = _warp_maps(src_pts, shaped, triangles, (x1 - x0, y1 - y0))
+    forehead = with_forehead(dst_pts)
+    map_x, map_y = _warp_maps(
+        with_forehead(src_pts),
+        np.vstack([shaped, forehead[68:]]),
+        triangles,
+        (x1 - x0, y1 - y0),
+    )
     interpolation = cv2.INTER_CUBIC if hd else cv2.INTER_LINEAR
     warped = cv2.remap(image, map_x, map_y, interpolation, borderMode=cv2.BORDER_REFLECT)
+    skin_here = cv2.remap(skin, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     # The mask: the hull of the outline, pulled in a little; minus the photo's open mouth and
     # anything in front of the face.
     mask = np.zeros(roi.shape[:2], dtype=np.uint8)
-    hull = cv2.convexHull(np.round(dst_pts[_OUTLINE]).astype(np.int32))
+    hull = cv2.convexHull(np.round(with_forehead(dst_pts)[_OUTLINE + _LIFTED]).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     erode = max(1, int(eye_distance * 0.08))
     mask = cv2.erode(mask, np.ones((erode, erode), np.uint8))
@@ -461,34 +521,42 @@ def swap_face(
     occluders = _occluders(roi, dst_pts, mask, eye_distance)
     mask[occluders > 0] = 0
 
-    # Colour and light: the photo's skin tone and shading at a scale larger than the features
-    # (measured over the face only, so hair and background do not bleed in), the new face's
-    # features below that scale.
+    # Colour and light: the photo's skin tone and shading (a smooth surface fitted over each
+    # face's skin, see :mod:`.colour`), the new face's features.
     target_f = roi.astype(np.float32)
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
-    scale = eye_distance * LIGHT_SCALE
-    light_t = _masked_blur(target_f, inner, scale)
-    light_w = _masked_blur(warped, inner, scale)
-    corrected = warped * (light_t / np.maximum(light_w, 1.0))
-    detail = corrected - light_t
-    gain = 1.0
+    corrected = blur_light(
+        warped,
+        target_f,
+        skin_sample(inner, dst_pts, eye_distance),
+        skin_sample(inner, shaped, eye_distance),
+        eye_distance * LIGHT_SCALE,
+    )
+    # Local contrast: the new face's details (wrinkles, shadows) no stronger than the photo's
+    # own at that scale, down to 60% (a deeply lined face on a smooth one looks pasted on).
     if inner.any():
-        own = float(np.std(cv2.cvtColor(detail, cv2.COLOR_RGB2GRAY)[inner > 0]))
-        blur_t = _smooth(target_f, eye_distance * 0.6)
-        photo = float(np.std(cv2.cvtColor(target_f - blur_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        fine_t = target_f - _smooth(target_f, eye_distance * 0.6)
         fine_w = corrected - _smooth(corrected, eye_distance * 0.6)
+        photo = float(np.std(cv2.cvtColor(fine_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
         own = float(np.std(cv2.cvtColor(fine_w, cv2.COLOR_RGB2GRAY)[inner > 0]))
         gain = float(np.clip(photo / max(own, 1e-3), CONTRAST_FLOOR, 1.0))
-        corrected = light_t + detail * 1.0
         if gain < 1.0:
-            corrected = corrected - (1.0 - gain) * fine_w
+            corrected -= (1.0 - gain) * fine_w
     np.clip(corrected, 0, 255, out=corrected)
 
     if inner.any():
         corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner, fine=hd)
 
-    alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32)[..., None]
-    alpha /= 255.0
+    alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32) / 255.0
+    alpha *= skin_here
+    # The photo's own hair over the forehead (a fringe) stays in front.
+    brow_band = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(
+        brow_band, cv2.convexHull(np.round(forehead[_BROWS + _LIFTED]).astype(np.int32)), 255
+    )
+    if brow_band.any():
+        alpha = np.where(brow_band > 0, alpha * skin_weight(target_f, dst_pts), alpha)
+    alpha = alpha[..., None]
     if target_open or occluders.any():
         # The feathering must not bleed over the cut-outs.
         keep_out = np.zeros_like(mask)
