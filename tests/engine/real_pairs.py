@@ -181,7 +181,42 @@ def identity_share(original: np.ndarray, new: np.ndarray, result: np.ndarray) ->
     (the swapped face is the one at the original face's place)."""
     original = np.ascontiguousarray(original, dtype=np.uint8)
     place = max(_faces(original), key=lambda f: f.area).box
-    swapped = embedding(result, near=place)
-    to_original = float(np.linalg.norm(swapped - embedding(original)))
-    to_new = float(np.linalg.norm(swapped - embedding(new)))
+    return _share(embedding(result, near=place), embedding(original), embedding(new))
+
+
+def _share(swapped: np.ndarray, original: np.ndarray, new: np.ndarray) -> float:
+    to_original = float(np.linalg.norm(swapped - original))
+    to_new = float(np.linalg.norm(swapped - new))
     return to_original / max(to_original + to_new, 1e-9)
+
+
+@functools.lru_cache(maxsize=16)
+def _person(name: str) -> tuple[tuple[float, ...], np.ndarray]:
+    """The face box and the embedding of person ``name`` in their photo."""
+    rgb = photo(name)
+    face = max(_faces(rgb), key=lambda f: f.area)
+    return face.box, embedding(rgb)
+
+
+@dataclass
+class PairResult:
+    """One real pair swapped by the engine: the three pictures and the identity share."""
+
+    original: str
+    new: str
+    original_rgb: np.ndarray
+    new_rgb: np.ndarray
+    result_rgb: np.ndarray
+    share: float
+
+
+def swap_pair(engine, original: str, new: str, folder: Path, *, hd: bool = False) -> PairResult:  # type: ignore[no-untyped-def]
+    """Swap the real pair (``original`` photo, ``new`` face) with ``engine`` as the sandbox
+    does (files in, PNG out) and measure the identity share on the swapped face."""
+    out = folder / f"{original}--{new}{'-hd' if hd else ''}.png"
+    engine.swap(save_photo(original, folder), save_photo(new, folder), out, hd=hd)
+    with Image.open(out) as im:
+        result = np.asarray(im.convert("RGB"))
+    place, original_embedding = _person(original)
+    share = _share(embedding(result, near=place), original_embedding, _person(new)[1])
+    return PairResult(original, new, photo(original), photo(new), result, share)

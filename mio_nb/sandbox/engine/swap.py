@@ -215,44 +215,61 @@ def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
 EDGE_BAND = 0.45
 
 
-def skin_weight(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+def skin_weight(
+    image: np.ndarray,
+    points: np.ndarray,
+    region: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
     """1 inside the face and on its skin, towards 0 for pixels near the face's outline whose
-    colour is far from the skin of its cheeks (hair falling over the cheek, the background
-    inside the jaw line of a turned face, a collar): the photo keeps its own there, instead of
-    a dark seam along the jaw. Float32, the image's size."""
+    colour is far from the skin of its cheeks (hair falling over the cheek or the forehead,
+    the background inside the jaw line of a turned face, a collar). Float32, the image's size;
+    with ``region`` (x0, y0, x1, y1) only that part is looked at (1 elsewhere)."""
     height, width = image.shape[:2]
     eyes = _eye_distance(points)
     weight = np.ones((height, width), np.float32)
-    cheeks = np.zeros((height, width), np.uint8)
+    # The skin's colour: the cheeks (converted to Lab on their bounding box only).
+    cheek_points = np.round(points[[1, 2, 3, 31, 40, 41, 36, 15, 14, 13, 35, 47, 46, 45]])
+    cx, cy, cw, ch = cv2.boundingRect(cheek_points.astype(np.int32))
+    cx, cy = max(0, cx), max(0, cy)
+    cw, ch = min(width - cx, cw), min(height - cy, ch)
+    if cw < 2 or ch < 2:
+        return weight
+    cheeks = np.zeros((ch, cw), np.uint8)
     for polygon in ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45]):
-        cv2.fillConvexPoly(cheeks, np.round(points[polygon]).astype(np.int32), 255)
-    lab = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
-    skin = lab[cheeks > 0].astype(np.float32)
+        cv2.fillConvexPoly(cheeks, np.round(points[polygon] - (cx, cy)).astype(np.int32), 255)
+    crop = np.clip(image[cy : cy + ch, cx : cx + cw], 0, 255).astype(np.uint8)
+    skin = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)[cheeks > 0].astype(np.float32)
     if len(skin) < 30:
         return weight
     # A robust spread: the cheeks may hold a shadow or a beard.
     mean = np.median(skin, axis=0)
     spread = 1.4826 * np.median(np.abs(skin - mean), axis=0) + np.array([8.0, 3.0, 3.0])
+    x0, y0, x1, y1 = region or (0, 0, width, height)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return weight
+    lab = cv2.cvtColor(np.clip(image[y0:y1, x0:x1], 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
     distance = np.sqrt((((lab.astype(np.float32) - mean) / spread) ** 2).sum(axis=2))
     far = np.clip((distance - 2.5) / 1.5, 0.0, 1.0)
     # Only near the outline: the eyes, brows, mouth (and glasses) are the face itself.
-    inner = np.zeros((height, width), np.uint8)
-    outline = with_forehead(points)[_OUTLINE + _LIFTED]
+    local = points - np.array([x0, y0], np.float32)
+    inner = np.zeros(far.shape, np.uint8)
+    outline = with_forehead(local)[_OUTLINE + _LIFTED]
     cv2.fillConvexPoly(inner, cv2.convexHull(np.round(outline).astype(np.int32)), 255)
     band = max(3, int(EDGE_BAND * eyes * 2)) | 1
     inner = cv2.erode(inner, np.ones((band, band), np.uint8))
-    features = np.zeros((height, width), np.uint8)
+    features = np.zeros(far.shape, np.uint8)
     for group in (range(17, 22), range(22, 27), range(36, 42), range(42, 48), range(48, 60)):
-        cv2.fillConvexPoly(
-            features, cv2.convexHull(np.round(points[list(group)]).astype(np.int32)), 255
-        )
+        hull = cv2.convexHull(np.round(local[list(group)]).astype(np.int32))
+        cv2.fillConvexPoly(features, hull, 255)
     grow = max(3, int(eyes * 0.25)) | 1
     features = cv2.dilate(features, np.ones((grow, grow), np.uint8))
     far[(inner > 0) | (features > 0)] = 0.0
     size = max(3, int(eyes * 0.1)) | 1
     far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
     far = cv2.GaussianBlur(far, (0, 0), max(1.0, eyes * 0.04))
-    return 1.0 - far
+    weight[y0:y1, x0:x1] = 1.0 - far
+    return weight
 
 
 def _with_new_proportions(src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool) -> np.ndarray:
@@ -555,7 +572,10 @@ def swap_face(
         brow_band, cv2.convexHull(np.round(forehead[_BROWS + _LIFTED]).astype(np.int32)), 255
     )
     if brow_band.any():
-        alpha = np.where(brow_band > 0, alpha * skin_weight(target_f, dst_pts), alpha)
+        bx, by, bw, bh = cv2.boundingRect(brow_band)
+        margin = max(2, int(eye_distance * 0.2))
+        region = (bx - margin, by - margin, bx + bw + margin, by + bh + margin)
+        alpha = np.where(brow_band > 0, alpha * skin_weight(target_f, dst_pts, region), alpha)
     alpha = alpha[..., None]
     if target_open or occluders.any():
         # The feathering must not bleed over the cut-outs.
