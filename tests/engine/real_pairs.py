@@ -198,6 +198,11 @@ def _person(name: str) -> tuple[tuple[float, ...], np.ndarray]:
     return face.box, embedding(rgb)
 
 
+def face_box(name: str) -> tuple[float, ...]:
+    """The face box (x0, y0, x1, y1) of person ``name`` in their photo."""
+    return _person(name)[0]
+
+
 @dataclass
 class PairResult:
     """One real pair swapped by the engine: the three pictures and the identity share."""

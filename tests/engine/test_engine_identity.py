@@ -66,7 +66,7 @@ def test_the_swapped_face_is_a_face_in_the_same_place(swapped, pair) -> None:
     more than a face width away from it, nothing changed."""
     result = swapped[pair]
     original = result.original_rgb
-    box, _ = real_pairs._person(result.original)
+    box = real_pairs.face_box(result.original)
     faces = get_detector().find(np.ascontiguousarray(result.result_rgb))
     assert any(real_pairs._overlap(f.box, box) > 0.5 for f in faces), [f.box for f in faces]
     x0, y0, x1, y1 = (int(v) for v in box)
