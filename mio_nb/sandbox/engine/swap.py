@@ -272,18 +272,30 @@ def skin_weight(
     return weight
 
 
-def _with_new_proportions(src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool) -> np.ndarray:
+def _folds(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> int:
+    """How many ``triangles`` are turned inside out from ``src`` to ``dst`` points."""
+
+    def signed_areas(points: np.ndarray) -> np.ndarray:
+        a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+    return int((np.sign(signed_areas(src)) != np.sign(signed_areas(dst))).sum())
+
+
+def _with_new_proportions(
+    src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool, share: float = 1.0
+) -> np.ndarray:
     """Where the new face's brows, eyes, nose (and mouth, with ``mouth``) go in the photo: the
-    photo's own places moved ``SHAPE_SHARE`` of the way towards the new face's, mapped onto
+    photo's own places moved ``share`` of the way towards the new face's, mapped onto
     the photo's face by the affine fit of all points (which carries the photo's pose). The
     jaw line stays the photo's: the head keeps its outline, the face inside is the new one's."""
     matrix, _ = cv2.estimateAffine2D(src_pts, dst_pts, method=cv2.LMEDS)
-    if matrix is None or SHAPE_SHARE <= 0:
+    if matrix is None or share <= 0:
         return dst_pts
     aligned = src_pts @ matrix[:, :2].T + matrix[:, 2]
     moved = _MOVED_WITH_MOUTH if mouth else _MOVED
     shaped = dst_pts.copy()
-    shaped[moved] += SHAPE_SHARE * (aligned[moved] - dst_pts[moved])
+    shaped[moved] += share * (aligned[moved] - dst_pts[moved])
     return shaped
 
 
@@ -512,14 +524,18 @@ def swap_face(
     elif source_open:
         triangles = source.without_mouth
 
-    shaped = _with_new_proportions(src_pts, dst_pts, mouth=not (target_open or source_open))
     forehead = with_forehead(dst_pts)
-    map_x, map_y = _warp_maps(
-        with_forehead(src_pts),
-        np.vstack([shaped, forehead[68:]]),
-        triangles,
-        (x1 - x0, y1 - y0),
-    )
+    src_all = with_forehead(src_pts)
+    mouth_moves = not (target_open or source_open)
+    # The new face's proportions, as far as the warp does not fold over itself (a triangle
+    # turned inside out smears a streak across the face): less of them when it would.
+    folds_as_is = _folds(src_all, forehead, triangles)
+    for share in (SHAPE_SHARE, SHAPE_SHARE / 2, 0.0):
+        shaped = _with_new_proportions(src_pts, dst_pts, mouth=mouth_moves, share=share)
+        dst_all = np.vstack([shaped, forehead[68:]])
+        if _folds(src_all, dst_all, triangles) <= folds_as_is:
+            break
+    map_x, map_y = _warp_maps(src_all, dst_all, triangles, (x1 - x0, y1 - y0))
     interpolation = cv2.INTER_CUBIC if hd else cv2.INTER_LINEAR
     warped = cv2.remap(image, map_x, map_y, interpolation, borderMode=cv2.BORDER_REFLECT)
     skin_here = cv2.remap(skin, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
