@@ -215,15 +215,22 @@ def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
 EDGE_BAND = 0.45
 
 
+#: The photo's forehead is told from hair over it more strictly than the new face's outline
+#: (hair there is often close to the skin's colour: brown, blond; a forehead is lit evenly).
+FRINGE_TOLERANCE = 2.0
+
+
 def skin_weight(
     image: np.ndarray,
     points: np.ndarray,
     region: tuple[int, int, int, int] | None = None,
+    tolerance: float = 2.5,
 ) -> np.ndarray:
     """1 inside the face and on its skin, towards 0 for pixels near the face's outline whose
     colour is far from the skin of its cheeks (hair falling over the cheek or the forehead,
     the background inside the jaw line of a turned face, a collar). Float32, the image's size;
-    with ``region`` (x0, y0, x1, y1) only that part is looked at (1 elsewhere)."""
+    with ``region`` (x0, y0, x1, y1) only that part is looked at (1 elsewhere). ``tolerance``:
+    how far from the cheeks' colour (in robust deviations) a pixel is still skin."""
     height, width = image.shape[:2]
     eyes = _eye_distance(points)
     weight = np.ones((height, width), np.float32)
@@ -250,7 +257,7 @@ def skin_weight(
         return weight
     lab = cv2.cvtColor(np.clip(image[y0:y1, x0:x1], 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
     distance = np.sqrt((((lab.astype(np.float32) - mean) / spread) ** 2).sum(axis=2))
-    far = np.clip((distance - 2.5) / 1.5, 0.0, 1.0)
+    far = np.clip((distance - tolerance) / 1.5, 0.0, 1.0)
     # Only near the outline: the eyes, brows, mouth (and glasses) are the face itself.
     local = points - np.array([x0, y0], np.float32)
     inner = np.zeros(far.shape, np.uint8)
@@ -591,7 +598,8 @@ def swap_face(
         bx, by, bw, bh = cv2.boundingRect(brow_band)
         margin = max(2, int(eye_distance * 0.2))
         region = (bx - margin, by - margin, bx + bw + margin, by + bh + margin)
-        alpha = np.where(brow_band > 0, alpha * skin_weight(target_f, dst_pts, region), alpha)
+        fringe = skin_weight(target_f, dst_pts, region, tolerance=FRINGE_TOLERANCE)
+        alpha = np.where(brow_band > 0, alpha * fringe, alpha)
     alpha = alpha[..., None]
     if target_open or occluders.any():
         # The feathering must not bleed over the cut-outs.
