@@ -92,7 +92,7 @@ def _video_rows(engine, folder: Path, hd: bool) -> list[Image.Image]:  # type: i
             for k, rgb in enumerate(pictures):
                 strip.paste(Image.fromarray(rgb).resize((480, 540)), (k * 480, 0))
             caption = (
-                f"{clip}: {len(parts)} people found; frames {list(chosen)}, before above after"
+                f"{clip}: {len(parts)} people found; frames {chosen.tolist()}, before above after"
             )
             ImageDraw.Draw(strip).text((6, 545), caption, fill=(0, 0, 0))
             rows.append(strip.resize((CELL * 3, round((540 + LABEL) * CELL * 3 / 1440))))

@@ -146,3 +146,26 @@ def swapped_pairs(engine, tmp_path_factory) -> dict[tuple[str, str], np.ndarray]
     return {
         pair: real_pairs.swap_pair(engine, *pair, folder).result_rgb for pair in real_pairs.PAIRS
     }
+
+
+@pytest.mark.parametrize("eyes", [9, 14, 24, 60])
+def test_small_faces_keep_the_photos_colour(eyes: int) -> None:
+    """Faces from 9 pixels between the eyes (a video's far-away person) up: the swapped face
+    is the photo's colour (its mean within a few levels of the photo's own face), changed,
+    never black or washed out where the skin sample is too small to measure."""
+    grace = load_rgb(samples.grace_hopper()).astype(np.uint8)
+    points = _landmarks(grace)
+    scale = eyes / np.linalg.norm(points[36:42].mean(axis=0) - points[42:48].mean(axis=0))
+    size = (round(grace.shape[1] * scale), round(grace.shape[0] * scale))
+    photo = cv2.resize(grace, size, interpolation=cv2.INTER_AREA)
+    target = points * scale
+    astronaut = load_rgb(samples.astronaut()).astype(np.uint8)
+    source = prepare_source(astronaut, _landmarks(astronaut))
+    result = photo.copy()
+    swap_face(result, target, source)
+    face = np.zeros(photo.shape[:2], np.uint8)
+    cv2.fillConvexPoly(face, np.round(target[[1, 3, 5, 8, 11, 13, 15, 45, 36]]).astype(np.int32), 1)
+    before = photo[face > 0].astype(float)
+    after = result[face > 0].astype(float)
+    assert np.abs(after.mean(axis=0) - before.mean(axis=0)).max() < 12
+    assert np.abs(after - before).mean() > 3

@@ -19,11 +19,14 @@ __all__ = ["blur_light", "masked_blur", "skin_sample"]
 
 #: The feature groups (68-point layout) left out of the skin sample: brows, eyes, mouth.
 FEATURE_GROUPS = (range(17, 22), range(22, 27), range(36, 42), range(42, 48), range(48, 60))
+#: A skin sample smaller than this (pixels) is not trusted.
+MIN_SAMPLE = 40
 
 
 def skin_sample(mask: np.ndarray, points: np.ndarray, eye_distance: float) -> np.ndarray:
     """The pixels of ``mask`` (uint8) that show skin: the brows, eyes and mouth around
-    ``points`` (68 landmarks) cut out with a margin of a fifth of the eye distance."""
+    ``points`` (68 landmarks) cut out with a margin of a fifth of the eye distance; the whole
+    ``mask`` when that leaves too little (a tiny face)."""
     features = np.zeros_like(mask)
     for group in FEATURE_GROUPS:
         polygon = cv2.convexHull(np.round(points[list(group)]).astype(np.int32))
@@ -32,6 +35,8 @@ def skin_sample(mask: np.ndarray, points: np.ndarray, eye_distance: float) -> np
     features = cv2.dilate(features, np.ones((grow, grow), np.uint8))
     sample = mask.copy()
     sample[features > 0] = 0
+    if np.count_nonzero(sample) < MIN_SAMPLE:
+        return mask
     return sample
 
 
@@ -62,6 +67,8 @@ def blur_light(
 ) -> np.ndarray:
     """``warped`` multiplied by the ratio of the two faces' skin, each blurred over its own
     skin only (:func:`masked_blur`) at ``sigma``."""
+    if not target_sample.any() or not warped_sample.any():
+        return warped
     light_t = masked_blur(target, target_sample, sigma)
     light_w = masked_blur(warped, warped_sample, sigma)
     return warped * (light_t / np.maximum(light_w, 1.0))

@@ -1,22 +1,38 @@
-"""The classic landmark-based face swap, on numpy RGB frames.
+"""The landmark-based face swap (engine v3), on numpy RGB frames: the whole face inside the jaw
+line and up to the forehead becomes the new person's, in the photo's pose, light and
+expression.
 
 1. Warp: the new face is mapped onto the target face piecewise-affinely over a Delaunay
-   triangulation of the 68 landmarks (one ``cv2.remap`` over the face's bounding box; pixels
-   outside the landmark hull follow a similarity transform, so the colour correction below has
-   real surroundings to look at).
+   triangulation of the 68 landmarks and ten forehead points (the brows lifted by
+   ``FOREHEAD`` eye distances), in one ``cv2.remap`` over the face's bounding box; pixels
+   outside the triangles follow a similarity transform.
+   Shape: the jaw line stays the photo's, but the brows, eyes, nose and mouth go most of the
+   way (``SHAPE_SHARE``) to where the new face has them relative to its own outline (the
+   photo's pose carried by an affine fit): a face is recognised by that layout as much as by
+   its texture. Less of it when the warp would fold over itself.
+   Turns: a new face turned to the other side than the photo's is mirrored first (its seen
+   side over the photo's seen side).
    Mouths: when the two faces' mouths differ in opening (inner-lip gap relative to the eye
    distance), neither is stretched over the other. An open mouth in the photo keeps its teeth
    (the inner-lip points stay out of the warp and the inner mouth out of the mask); an open
    mouth of the new face over a closed one in the photo keeps its smile (no mouth points in
-   the warp: the mouth moves with the face around it).
-2. Colour: the warped face is multiplied by the ratio of the blurred target to the blurred warp
-   (the lighting and skin tone of the target, the details of the new face).
+   the warp: the mouth moves with the face around it). The mouth keeps the photo's place then.
+2. Colour and light (:mod:`.colour`): the warped face is multiplied by the ratio of the photo's
+   skin to the new face's skin, each blurred over its own skin only at ``LIGHT_SCALE`` eye
+   distances (the photo's light and skin tone, none of its features); its fine contrast is
+   brought down towards the photo's (to 60% at most).
 3. Sharpness: the warped face is blurred or sharpened until its Laplacian variance matches the
    photo's own face (a sharp new face pasted on a soft photo looks pasted on, and the reverse).
-4. Occluders: pixels of the lower face whose colour is far from the face's skin (a microphone,
-   a hand, a cup in front of the chin) are left out of the mask and stay as they are.
-5. Blend: a feathered alpha mask over the landmark hull. ``hd`` warps from a finer level of the
-   new face with bicubic interpolation and matches sharpness at that finer scale.
+4. What stays the photo's: pixels of the lower face whose colour is far from the face's skin
+   (a microphone, a hand, a cup in front of the chin); hair over the photo's forehead; and
+   where the new face shows hair or background near its outline (:func:`skin_weight`).
+5. Blend: a feathered alpha mask over the hull of the outline and forehead. ``hd`` warps from
+   a finer level of the new face with bicubic interpolation and matches sharpness at that
+   finer scale.
+
+Per new face, everything that does not depend on the photo is prepared once (:class:`Source`:
+pyramid, triangulations, skin weights, the mirror image on first use), so a video pays only
+the per-frame warp, colour, masks and blend.
 """
 
 from __future__ import annotations
@@ -29,9 +45,19 @@ import numpy as np
 from mio_nb.sandbox.engine.colour import blur_light, skin_sample
 from mio_nb.sandbox.engine.detect import LEFT_EYE, RIGHT_EYE, mouth_opening
 
-__all__ = ["MIN_NEW_FACE", "Source", "laplacian_variance", "prepare_source", "swap_face"]
+__all__ = [
+    "MIN_NEW_FACE",
+    "Source",
+    "laplacian_variance",
+    "prepare_source",
+    "skin_weight",
+    "swap_face",
+    "with_forehead",
+    "yaw",
+]
 
-#: Landmarks that outline the face (jaw and brows): the mask is their convex hull.
+#: Landmarks that outline the face (jaw and brows): the mask is the convex hull of these and
+#: the forehead points.
 _OUTLINE = list(range(0, 27))
 #: The lifted brow points of :func:`with_forehead`.
 _LIFTED = list(range(68, 78))
