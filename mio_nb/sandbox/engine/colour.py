@@ -53,8 +53,9 @@ def masked_blur(image: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray
     small_w = cv2.GaussianBlur(small_w, (0, 0), sigma * factor)
     small_i = cv2.GaussianBlur(small_i, (0, 0), sigma * factor)
     small = small_i / np.maximum(small_w, 1e-4)[..., None]
-    if weight.any():  # far from every masked pixel: their mean colour
-        small[small_w < 1e-3] = image[weight > 0].mean(axis=0)
+    total = float(small_w.sum())
+    if total > 1e-6:  # far from every masked pixel: their mean colour
+        small[small_w < 1e-3] = small_i.reshape(-1, small_i.shape[-1]).sum(axis=0) / total
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 

@@ -169,6 +169,8 @@ class Source:
 
     def __post_init__(self) -> None:
         points = self.levels[0][1]
+        if len(self.skins) != len(self.levels):  # no skin weights given: all skin
+            self.skins = [np.ones(image.shape[:2], np.float32) for image, _ in self.levels]
         self.eye_distance = _eye_distance(points)
         self.mouth_opening = mouth_opening(points)
         self.without_inner_lips = _triangulate_without(with_forehead(points), _INNER_LIPS)
