@@ -578,7 +578,7 @@ def swap_face(
     # The mask: the hull of the outline, pulled in a little; minus the photo's open mouth and
     # anything in front of the face.
     mask = np.zeros(roi.shape[:2], dtype=np.uint8)
-    hull = cv2.convexHull(np.round(with_forehead(dst_pts)[_OUTLINE + _LIFTED]).astype(np.int32))
+    hull = cv2.convexHull(np.round(forehead[_OUTLINE + _LIFTED]).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     erode = max(1, int(eye_distance * 0.08))
     mask = cv2.erode(mask, np.ones((erode, erode), np.uint8))
@@ -589,8 +589,8 @@ def swap_face(
     occluders = _occluders(roi, dst_pts, mask, eye_distance)
     mask[occluders > 0] = 0
 
-    # Colour and light: the photo's skin tone and shading (a smooth surface fitted over each
-    # face's skin, see :mod:`.colour`), the new face's features.
+    # Colour and light: the photo's skin tone and shading (each face blurred over its own skin
+    # at a scale above the features, see :mod:`.colour`), the new face's features.
     target_f = roi.astype(np.float32)
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
     corrected = blur_light(
