@@ -76,6 +76,10 @@ CONTRAST_FLOOR = 0.6
 #: The photo's light and skin tone are taken at this scale (Gaussian sigma, in eye distances):
 #: larger than the eyes, nose and mouth, so that they stay the new face's.
 LIGHT_SCALE = 0.8
+#: Unsharp masking of a softer new face goes at most this far (its amount); grain makes up
+#: the rest (sharpening an enlarged small face further brings out its compression or dither
+#: pattern, not detail).
+MAX_SHARPEN = 1.5
 #: A new face narrower than this (jaw width, pixels) cannot carry its features: refused.
 MIN_NEW_FACE = 64
 
@@ -456,10 +460,10 @@ def _match_sharpness(
             else:
                 break
         return cv2.GaussianBlur(warped, (0, 0), sigmaX=sigma)
-    # Softer than the photo: unsharp masking, as strong as needed (at most 3x), then grain
+    # Softer than the photo: unsharp masking, as strong as needed (at most MAX_SHARPEN), then grain
     # for what sharpening cannot bring back (an enlarged new face has no fine detail left).
     soft_grey = cv2.GaussianBlur(grey, (0, 0), sigmaX=1.0)
-    low, high, amount, value = 0.0, 3.0, 0.0, own
+    low, high, amount, value = 0.0, MAX_SHARPEN, 0.0, own
     for _ in range(steps):
         amount = (low + high) / 2
         value = laplacian_variance(cv2.addWeighted(grey, 1 + amount, soft_grey, -amount, 0), inside)
@@ -469,8 +473,10 @@ def _match_sharpness(
             high = amount
         else:
             break
-    soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
-    best = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
+    # The brightness only: sharpening the colours too turns a small new face's compression
+    # or dithering noise into coloured speckles.
+    luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+    best = warped + (amount * (luma - cv2.GaussianBlur(luma, (0, 0), sigmaX=1.0)))[..., None]
     if value < target_sharpness / (band + 0.15):
         # White noise of deviation s adds 20 s^2 to the variance of the 4-neighbour Laplacian.
         deviation = np.sqrt((target_sharpness - value) / 20.0)
