@@ -217,7 +217,18 @@ class PairResult:
 
 def swap_pair(engine, original: str, new: str, folder: Path, *, hd: bool = False) -> PairResult:  # type: ignore[no-untyped-def]
     """Swap the real pair (``original`` photo, ``new`` face) with ``engine`` as the sandbox
-    does (files in, PNG out) and measure the identity share on the swapped face."""
+    does (files in, PNG out) and measure the identity share on the swapped face. Swapped once
+    per process and engine (several test modules look at the same results)."""
+    key = (id(engine), original, new, hd)
+    if key not in _swapped:
+        _swapped[key] = _swap_pair(engine, original, new, folder, hd=hd)
+    return _swapped[key]
+
+
+_swapped: dict[tuple[int, str, str, bool], PairResult] = {}
+
+
+def _swap_pair(engine, original: str, new: str, folder: Path, *, hd: bool) -> PairResult:  # type: ignore[no-untyped-def]
     out = folder / f"{original}--{new}{'-hd' if hd else ''}.png"
     engine.swap(save_photo(original, folder), save_photo(new, folder), out, hd=hd)
     with Image.open(out) as im:
