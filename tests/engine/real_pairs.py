@@ -75,7 +75,9 @@ PEOPLE = {
 }
 
 #: (original, new face) pairs: every ordered pair of the walking clip's three people, both
-#: ways in the head-pose clip, across the two clips, and with the portraits.
+#: ways in the head-pose clip, across the two clips, and with the portraits. The woman on the
+#: left of both clips is never paired with herself: dlib puts her two faces 0.51 apart, under
+#: its 0.6 same-person threshold (she may well be the same actress).
 PAIRS: list[tuple[str, str]] = [
     ("walking-left", "walking-middle"),
     ("walking-middle", "walking-left"),
