@@ -1,22 +1,38 @@
-"""The classic landmark-based face swap, on numpy RGB frames.
+"""The landmark-based face swap (engine v3), on numpy RGB frames: the whole face inside the jaw
+line and up to the forehead becomes the new person's, in the photo's pose, light and
+expression.
 
 1. Warp: the new face is mapped onto the target face piecewise-affinely over a Delaunay
-   triangulation of the 68 landmarks (one ``cv2.remap`` over the face's bounding box; pixels
-   outside the landmark hull follow a similarity transform, so the colour correction below has
-   real surroundings to look at).
+   triangulation of the 68 landmarks and ten forehead points (the brows lifted by
+   ``FOREHEAD`` eye distances), in one ``cv2.remap`` over the face's bounding box; pixels
+   outside the triangles follow a similarity transform.
+   Shape: the jaw line stays the photo's, but the brows, eyes, nose and mouth go most of the
+   way (``SHAPE_SHARE``) to where the new face has them relative to its own outline (the
+   photo's pose carried by an affine fit): a face is recognised by that layout as much as by
+   its texture. Less of it when the warp would fold over itself.
+   Turns: a new face turned to the other side than the photo's is mirrored first (its seen
+   side over the photo's seen side).
    Mouths: when the two faces' mouths differ in opening (inner-lip gap relative to the eye
    distance), neither is stretched over the other. An open mouth in the photo keeps its teeth
    (the inner-lip points stay out of the warp and the inner mouth out of the mask); an open
    mouth of the new face over a closed one in the photo keeps its smile (no mouth points in
-   the warp: the mouth moves with the face around it).
-2. Colour: the warped face is multiplied by the ratio of the blurred target to the blurred warp
-   (the lighting and skin tone of the target, the details of the new face).
+   the warp: the mouth moves with the face around it). The mouth keeps the photo's place then.
+2. Colour and light (:mod:`.colour`): the warped face is multiplied by the ratio of the photo's
+   skin to the new face's skin, each blurred over its own skin only at ``LIGHT_SCALE`` eye
+   distances (the photo's light and skin tone, none of its features); its fine contrast is
+   brought down towards the photo's (to 60% at most).
 3. Sharpness: the warped face is blurred or sharpened until its Laplacian variance matches the
    photo's own face (a sharp new face pasted on a soft photo looks pasted on, and the reverse).
-4. Occluders: pixels of the lower face whose colour is far from the face's skin (a microphone,
-   a hand, a cup in front of the chin) are left out of the mask and stay as they are.
-5. Blend: a feathered alpha mask over the landmark hull. ``hd`` warps from a finer level of the
-   new face with bicubic interpolation and matches sharpness at that finer scale.
+4. What stays the photo's: pixels of the lower face whose colour is far from the face's skin
+   (a microphone, a hand, a cup in front of the chin); hair over the photo's forehead; and
+   where the new face shows hair or background near its outline (:func:`skin_weight`).
+5. Blend: a feathered alpha mask over the hull of the outline and forehead. ``hd`` warps from
+   a finer level of the new face with bicubic interpolation and matches sharpness at that
+   finer scale.
+
+Per new face, everything that does not depend on the photo is prepared once (:class:`Source`:
+pyramid, triangulations, skin weights, the mirror image on first use), so a video pays only
+the per-frame warp, colour, masks and blend.
 """
 
 from __future__ import annotations
@@ -26,19 +42,44 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mio_nb.sandbox.engine.colour import blur_light, skin_sample
 from mio_nb.sandbox.engine.detect import LEFT_EYE, RIGHT_EYE, mouth_opening
 
-__all__ = ["MIN_NEW_FACE", "Source", "laplacian_variance", "prepare_source", "swap_face"]
+__all__ = [
+    "MIN_NEW_FACE",
+    "Source",
+    "laplacian_variance",
+    "prepare_source",
+    "skin_weight",
+    "swap_face",
+    "with_forehead",
+    "yaw",
+]
 
-#: Landmarks that outline the face (jaw and brows): the mask is their convex hull.
+#: Landmarks that outline the face (jaw and brows): the mask is the convex hull of these and
+#: the forehead points.
 _OUTLINE = list(range(0, 27))
+#: The lifted brow points of :func:`with_forehead`.
+_LIFTED = list(range(68, 78))
 #: The inner lips (the open mouth's outline) and the whole mouth.
 _INNER_LIPS = list(range(60, 68))
 _MOUTH = list(range(48, 68))
+#: The inner features (brows, nose, eyes; and the mouth) take the new face's proportions.
+_MOVED = list(range(17, 48))
+_MOVED_WITH_MOUTH = list(range(17, 68))
+#: How far the inner features move from the photo's places to the new face's (0-1).
+SHAPE_SHARE = 0.8
 #: A mouth is open when its inner-lip gap is at least this share of the eye distance.
 OPEN_MOUTH = 0.08
 #: The new face's local contrast is scaled down to the photo's, but never below this share.
 CONTRAST_FLOOR = 0.6
+#: The photo's light and skin tone are taken at this scale (Gaussian sigma, in eye distances):
+#: larger than the eyes, nose and mouth, so that they stay the new face's.
+LIGHT_SCALE = 0.8
+#: Unsharp masking of a softer new face goes at most this far (its amount); grain makes up
+#: the rest (sharpening an enlarged small face further brings out its compression or dither
+#: pattern, not detail).
+MAX_SHARPEN = 1.5
 #: A new face narrower than this (jaw width, pixels) cannot carry its features: refused.
 MIN_NEW_FACE = 64
 
@@ -47,6 +88,48 @@ def _eye_distance(landmarks: np.ndarray) -> float:
     return float(
         np.linalg.norm(landmarks[LEFT_EYE].mean(axis=0) - landmarks[RIGHT_EYE].mean(axis=0))
     )
+
+
+#: The index of each landmark's mirror image (iBUG 68-point layout, flipped left-right).
+MIRROR = np.array(
+    list(range(16, -1, -1))  # jaw
+    + list(range(26, 16, -1))  # brows
+    + [27, 28, 29, 30, 35, 34, 33, 32, 31]  # nose
+    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]  # eyes
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55]  # outer lips
+    + [64, 63, 62, 61, 60, 67, 66, 65]  # inner lips
+)
+#: Faces turned aside by at least this much (see :func:`yaw`), to opposite sides: the new face
+#: is mirrored first, so that its seen side covers the photo's seen side.
+MIRROR_YAW = 0.12
+
+
+def yaw(landmarks: np.ndarray) -> float:
+    """How far a face is turned aside: -1..1, 0 for a frontal face, the sign telling the side
+    (the nose tip's place between the two ends of the jaw line, along the eye line)."""
+    pts = np.asarray(landmarks, dtype=np.float32)
+    axis = pts[RIGHT_EYE].mean(axis=0) - pts[LEFT_EYE].mean(axis=0)
+    axis /= max(float(np.linalg.norm(axis)), 1e-3)
+    left = float((pts[30] - pts[0]) @ axis)
+    right = float((pts[16] - pts[30]) @ axis)
+    return (left - right) / max(abs(left) + abs(right), 1e-3)
+
+
+#: The forehead: points above the brows by this many eye distances join the warp and the mask
+#: (the brow line alone leaves the original's forehead and brow ridge in place).
+FOREHEAD = 0.4
+_BROWS = list(range(17, 27))
+
+
+def with_forehead(points: np.ndarray) -> np.ndarray:
+    """The 68 landmarks and 10 more: the brows lifted by ``FOREHEAD`` eye distances along the
+    face's "up" (from the mouth towards the eyes, whatever the face's tilt)."""
+    pts = np.asarray(points, dtype=np.float32)
+    eyes = (pts[LEFT_EYE].mean(axis=0) + pts[RIGHT_EYE].mean(axis=0)) / 2
+    up = eyes - pts[[48, 54]].mean(axis=0)
+    up /= max(float(np.linalg.norm(up)), 1e-3)
+    lifted = pts[_BROWS] + up * (FOREHEAD * _eye_distance(pts))
+    return np.vstack([pts, lifted]).astype(np.float32)
 
 
 def _triangulate(points: np.ndarray) -> np.ndarray:
@@ -78,30 +161,62 @@ class Source:
 
     levels: list[tuple[np.ndarray, np.ndarray]]  # (RGB float32 image, landmarks), halving
     triangles: np.ndarray
+    #: Per level: 1 where the new face shows its skin or its features, towards 0 where its
+    #: hair or background reaches inside the jaw line (see :func:`skin_weight`).
+    skins: list[np.ndarray] = field(default_factory=list, repr=False)
     eye_distance: float = field(init=False)
     mouth_opening: float = field(init=False)
     #: Triangulations without the inner lips and without the mouth (see the module docstring).
     without_inner_lips: np.ndarray = field(init=False, repr=False)
     without_mouth: np.ndarray = field(init=False, repr=False)
+    _mirror: Source | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         points = self.levels[0][1]
+        if len(self.skins) != len(self.levels):  # no skin weights given: all skin
+            self.skins = [np.ones(image.shape[:2], np.float32) for image, _ in self.levels]
         self.eye_distance = _eye_distance(points)
         self.mouth_opening = mouth_opening(points)
-        self.without_inner_lips = _triangulate_without(points, _INNER_LIPS)
-        self.without_mouth = _triangulate_without(points, _MOUTH)
+        self.without_inner_lips = _triangulate_without(with_forehead(points), _INNER_LIPS)
+        self.without_mouth = _triangulate_without(with_forehead(points), _MOUTH)
+
+    @property
+    def yaw(self) -> float:
+        return yaw(self.levels[0][1])
+
+    def mirrored(self) -> Source:
+        """The new face flipped left-right (landmarks renumbered), prepared once."""
+        if self._mirror is None:
+            levels = []
+            for image, points in self.levels:
+                flipped = points.copy()
+                flipped[:, 0] = image.shape[1] - 1 - flipped[:, 0]
+                levels.append((np.ascontiguousarray(image[:, ::-1]), flipped[MIRROR]))
+            skins = [np.ascontiguousarray(skin[:, ::-1]) for skin in self.skins]
+            self._mirror = Source(levels, _triangulate(with_forehead(levels[0][1])), skins)
+            self._mirror._mirror = self
+        return self._mirror
+
+    def facing(self, target: np.ndarray) -> Source:
+        """This new face, or its mirror image when the two faces are turned to opposite sides."""
+        own, other = self.yaw, yaw(target)
+        if abs(own) >= MIRROR_YAW and abs(other) >= MIRROR_YAW and own * other < 0:
+            return self.mirrored()
+        return self
 
     def level_for(
         self, target_eye_distance: float, *, finer: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest level still at least as big as the target (by eye distance); with
-        ``finer``, the level at least twice as big when there is one."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(image, landmarks, skin weight) of the smallest level still at least as big as the
+        target (by eye distance); with ``finer``, the level at least twice as big when there
+        is one."""
         wanted = target_eye_distance * (2.0 if finer else 1.0)
-        chosen = self.levels[0]
-        for image, landmarks in self.levels[1:]:
+        chosen = 0
+        for index, (_, landmarks) in enumerate(self.levels[1:], start=1):
             if _eye_distance(landmarks) >= wanted:
-                chosen = (image, landmarks)
-        return chosen
+                chosen = index
+        image, landmarks = self.levels[chosen]
+        return image, landmarks, self.skins[chosen]
 
 
 def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
@@ -116,11 +231,112 @@ def prepare_source(rgb: np.ndarray, landmarks: np.ndarray) -> Source:
     image = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1]).astype(np.float32)
     points = landmarks - np.array([cx0, cy0], dtype=np.float32)
     levels = [(image, points)]
+    skin = skin_weight(image, points)
+    skins = [skin]
     while min(image.shape[:2]) >= 64 and _eye_distance(points) >= 24:
         image = cv2.pyrDown(image)
+        skin = cv2.pyrDown(skin)
         points = points * 0.5
         levels.append((image, points))
-    return Source(levels, _triangulate(levels[0][1]))
+        skins.append(skin)
+    return Source(levels, _triangulate(with_forehead(levels[0][1])), skins)
+
+
+#: The band along the jaw line where the new face's hair or background is left out, in eye
+#: distances from the outline.
+EDGE_BAND = 0.45
+
+
+#: The photo's forehead is told from hair over it more strictly than the new face's outline
+#: (hair there is often close to the skin's colour: brown, blond; a forehead is lit evenly).
+FRINGE_TOLERANCE = 2.0
+
+
+def skin_weight(
+    image: np.ndarray,
+    points: np.ndarray,
+    region: tuple[int, int, int, int] | None = None,
+    tolerance: float = 2.5,
+) -> np.ndarray:
+    """1 inside the face and on its skin, towards 0 for pixels near the face's outline whose
+    colour is far from the skin of its cheeks (hair falling over the cheek or the forehead,
+    the background inside the jaw line of a turned face, a collar). Float32, the image's size;
+    with ``region`` (x0, y0, x1, y1) only that part is looked at (1 elsewhere). ``tolerance``:
+    how far from the cheeks' colour (in robust deviations) a pixel is still skin."""
+    height, width = image.shape[:2]
+    eyes = _eye_distance(points)
+    weight = np.ones((height, width), np.float32)
+    # The skin's colour: the cheeks (converted to Lab on their bounding box only).
+    cheek_points = np.round(points[[1, 2, 3, 31, 40, 41, 36, 15, 14, 13, 35, 47, 46, 45]])
+    cx, cy, cw, ch = cv2.boundingRect(cheek_points.astype(np.int32))
+    cx, cy = max(0, cx), max(0, cy)
+    cw, ch = min(width - cx, cw), min(height - cy, ch)
+    if cw < 2 or ch < 2:
+        return weight
+    cheeks = np.zeros((ch, cw), np.uint8)
+    for polygon in ([1, 2, 3, 31, 40, 41, 36], [15, 14, 13, 35, 47, 46, 45]):
+        cv2.fillConvexPoly(cheeks, np.round(points[polygon] - (cx, cy)).astype(np.int32), 255)
+    crop = np.clip(image[cy : cy + ch, cx : cx + cw], 0, 255).astype(np.uint8)
+    skin = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)[cheeks > 0].astype(np.float32)
+    if len(skin) < 30:
+        return weight
+    skin = skin[:: max(1, len(skin) // 4000)]  # enough for a median, fast on a big face
+    # A robust spread: the cheeks may hold a shadow or a beard.
+    mean = np.median(skin, axis=0)
+    spread = 1.4826 * np.median(np.abs(skin - mean), axis=0) + np.array([8.0, 3.0, 3.0])
+    x0, y0, x1, y1 = region or (0, 0, width, height)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return weight
+    lab = cv2.cvtColor(np.clip(image[y0:y1, x0:x1], 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    distance = np.sqrt((((lab.astype(np.float32) - mean) / spread) ** 2).sum(axis=2))
+    far = np.clip((distance - tolerance) / 1.5, 0.0, 1.0)
+    # Only near the outline: the eyes, brows, mouth (and glasses) are the face itself.
+    local = points - np.array([x0, y0], np.float32)
+    inner = np.zeros(far.shape, np.uint8)
+    outline = with_forehead(local)[_OUTLINE + _LIFTED]
+    cv2.fillConvexPoly(inner, cv2.convexHull(np.round(outline).astype(np.int32)), 255)
+    band = max(3, int(EDGE_BAND * eyes * 2)) | 1
+    inner = cv2.erode(inner, np.ones((band, band), np.uint8))
+    features = np.zeros(far.shape, np.uint8)
+    for group in (range(17, 22), range(22, 27), range(36, 42), range(42, 48), range(48, 60)):
+        hull = cv2.convexHull(np.round(local[list(group)]).astype(np.int32))
+        cv2.fillConvexPoly(features, hull, 255)
+    grow = max(3, int(eyes * 0.25)) | 1
+    features = cv2.dilate(features, np.ones((grow, grow), np.uint8))
+    far[(inner > 0) | (features > 0)] = 0.0
+    size = max(3, int(eyes * 0.1)) | 1
+    far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+    far = cv2.GaussianBlur(far, (0, 0), max(1.0, eyes * 0.04))
+    weight[y0:y1, x0:x1] = 1.0 - far
+    return weight
+
+
+def _folds(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> int:
+    """How many ``triangles`` are turned inside out from ``src`` to ``dst`` points."""
+
+    def signed_areas(points: np.ndarray) -> np.ndarray:
+        a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+    return int((np.sign(signed_areas(src)) != np.sign(signed_areas(dst))).sum())
+
+
+def _with_new_proportions(
+    src_pts: np.ndarray, dst_pts: np.ndarray, *, mouth: bool, share: float = 1.0
+) -> np.ndarray:
+    """Where the new face's brows, eyes, nose (and mouth, with ``mouth``) go in the photo: the
+    photo's own places moved ``share`` of the way towards the new face's, mapped onto
+    the photo's face by the affine fit of all points (which carries the photo's pose). The
+    jaw line stays the photo's: the head keeps its outline, the face inside is the new one's."""
+    matrix, _ = cv2.estimateAffine2D(src_pts, dst_pts, method=cv2.LMEDS)
+    if matrix is None or share <= 0:
+        return dst_pts
+    aligned = src_pts @ matrix[:, :2].T + matrix[:, 2]
+    moved = _MOVED_WITH_MOUTH if mouth else _MOVED
+    shaped = dst_pts.copy()
+    shaped[moved] += share * (aligned[moved] - dst_pts[moved])
+    return shaped
 
 
 def _roi(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -245,10 +461,10 @@ def _match_sharpness(
             else:
                 break
         return cv2.GaussianBlur(warped, (0, 0), sigmaX=sigma)
-    # Softer than the photo: unsharp masking, as strong as needed (at most 3x), then grain
+    # Softer than the photo: unsharp masking, as strong as needed (at most MAX_SHARPEN), then grain
     # for what sharpening cannot bring back (an enlarged new face has no fine detail left).
     soft_grey = cv2.GaussianBlur(grey, (0, 0), sigmaX=1.0)
-    low, high, amount, value = 0.0, 3.0, 0.0, own
+    low, high, amount, value = 0.0, MAX_SHARPEN, 0.0, own
     for _ in range(steps):
         amount = (low + high) / 2
         value = laplacian_variance(cv2.addWeighted(grey, 1 + amount, soft_grey, -amount, 0), inside)
@@ -258,8 +474,10 @@ def _match_sharpness(
             high = amount
         else:
             break
-    soft = cv2.GaussianBlur(warped, (0, 0), sigmaX=1.0)
-    best = cv2.addWeighted(warped, 1.0 + amount, soft, -amount, 0)
+    # The brightness only: sharpening the colours too turns a small new face's compression
+    # or dithering noise into coloured speckles.
+    luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+    best = warped + (amount * (luma - cv2.GaussianBlur(luma, (0, 0), sigmaX=1.0)))[..., None]
     if value < target_sharpness / (band + 0.15):
         # White noise of deviation s adds 20 s^2 to the variance of the 4-neighbour Laplacian.
         deviation = np.sqrt((target_sharpness - value) / 20.0)
@@ -330,13 +548,14 @@ def swap_face(
     by the prepared ``source`` face. ``hd``: warp from a finer level of the new face, bicubic,
     with a narrower feather at the seam (at the same cost)."""
     target = np.asarray(target, dtype=np.float32)
-    x0, y0, x1, y1 = _roi(target, frame.shape)
+    x0, y0, x1, y1 = _roi(with_forehead(target), frame.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return
     roi = frame[y0:y1, x0:x1]
     dst_pts = target - np.array([x0, y0], dtype=np.float32)
     eye_distance = _eye_distance(target)
-    image, src_pts = source.level_for(eye_distance, finer=hd)
+    source = source.facing(target)
+    image, src_pts, skin = source.level_for(eye_distance, finer=hd)
 
     # Mouths: never stretch an open mouth over a closed one, or the reverse.
     target_open = mouth_opening(target) >= OPEN_MOUTH
@@ -347,14 +566,26 @@ def swap_face(
     elif source_open:
         triangles = source.without_mouth
 
-    map_x, map_y = _warp_maps(src_pts, dst_pts, triangles, (x1 - x0, y1 - y0))
+    forehead = with_forehead(dst_pts)
+    src_all = with_forehead(src_pts)
+    mouth_moves = not (target_open or source_open)
+    # The new face's proportions, as far as the warp does not fold over itself (a triangle
+    # turned inside out smears a streak across the face): less of them when it would.
+    folds_as_is = _folds(src_all, forehead, triangles)
+    for share in (SHAPE_SHARE, SHAPE_SHARE / 2, 0.0):
+        shaped = _with_new_proportions(src_pts, dst_pts, mouth=mouth_moves, share=share)
+        dst_all = np.vstack([shaped, forehead[68:]])
+        if _folds(src_all, dst_all, triangles) <= folds_as_is:
+            break
+    map_x, map_y = _warp_maps(src_all, dst_all, triangles, (x1 - x0, y1 - y0))
     interpolation = cv2.INTER_CUBIC if hd else cv2.INTER_LINEAR
     warped = cv2.remap(image, map_x, map_y, interpolation, borderMode=cv2.BORDER_REFLECT)
+    skin_here = cv2.remap(skin, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     # The mask: the hull of the outline, pulled in a little; minus the photo's open mouth and
     # anything in front of the face.
     mask = np.zeros(roi.shape[:2], dtype=np.uint8)
-    hull = cv2.convexHull(np.round(dst_pts[_OUTLINE]).astype(np.int32))
+    hull = cv2.convexHull(np.round(forehead[_OUTLINE + _LIFTED]).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     erode = max(1, int(eye_distance * 0.08))
     mask = cv2.erode(mask, np.ones((erode, erode), np.uint8))
@@ -365,28 +596,46 @@ def swap_face(
     occluders = _occluders(roi, dst_pts, mask, eye_distance)
     mask[occluders > 0] = 0
 
-    # Colour: target lighting, new-face detail.
+    # Colour and light: the photo's skin tone and shading (each face blurred over its own skin
+    # at a scale above the features, see :mod:`.colour`), the new face's features.
     target_f = roi.astype(np.float32)
-    blur_t = _smooth(target_f, eye_distance * 0.6)
-    blur_w = _smooth(warped, eye_distance * 0.6)
-    # Sharpness: the photo's own, measured inside the face.
     inner = cv2.erode(mask, np.ones((erode * 2 + 1, erode * 2 + 1), np.uint8))
+    corrected = blur_light(
+        warped,
+        target_f,
+        skin_sample(inner, dst_pts, eye_distance),
+        skin_sample(inner, shaped, eye_distance),
+        eye_distance * LIGHT_SCALE,
+    )
     # Local contrast: the new face's details (wrinkles, shadows) no stronger than the photo's
     # own at that scale, down to 60% (a deeply lined face on a smooth one looks pasted on).
-    detail = warped - blur_w
-    gain = 1.0
     if inner.any():
-        own = float(np.std(cv2.cvtColor(detail, cv2.COLOR_RGB2GRAY)[inner > 0]))
-        photo = float(np.std(cv2.cvtColor(target_f - blur_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        fine_t = target_f - _smooth(target_f, eye_distance * 0.6)
+        fine_w = corrected - _smooth(corrected, eye_distance * 0.6)
+        photo = float(np.std(cv2.cvtColor(fine_t, cv2.COLOR_RGB2GRAY)[inner > 0]))
+        own = float(np.std(cv2.cvtColor(fine_w, cv2.COLOR_RGB2GRAY)[inner > 0]))
         gain = float(np.clip(photo / max(own, 1e-3), CONTRAST_FLOOR, 1.0))
-    corrected = blur_t + gain * detail
+        if gain < 1.0:
+            corrected -= (1.0 - gain) * fine_w
     np.clip(corrected, 0, 255, out=corrected)
 
     if inner.any():
         corrected = _match_sharpness(corrected, laplacian_variance(target_f, inner), inner, fine=hd)
 
-    alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32)[..., None]
-    alpha /= 255.0
+    alpha = _smooth(mask, eye_distance * (0.12 if hd else 0.25)).astype(np.float32) / 255.0
+    alpha *= skin_here
+    # The photo's own hair over the forehead (a fringe) stays in front.
+    brow_band = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(
+        brow_band, cv2.convexHull(np.round(forehead[_BROWS + _LIFTED]).astype(np.int32)), 255
+    )
+    if brow_band.any():
+        bx, by, bw, bh = cv2.boundingRect(brow_band)
+        margin = max(2, int(eye_distance * 0.2))
+        region = (bx - margin, by - margin, bx + bw + margin, by + bh + margin)
+        fringe = skin_weight(target_f, dst_pts, region, tolerance=FRINGE_TOLERANCE)
+        alpha = np.where(brow_band > 0, alpha * fringe, alpha)
+    alpha = alpha[..., None]
     if target_open or occluders.any():
         # The feathering must not bleed over the cut-outs.
         keep_out = np.zeros_like(mask)
