@@ -35,7 +35,7 @@ class View {
     this.timer = null;
     this.lastResultId = null;
     this.compare = 50;
-    this.sideBySide = false;
+    this.comparing = false; // the result is first shown whole
     this.build();
   }
 
@@ -156,7 +156,7 @@ class View {
     const facesSection = h(
       "section",
       { class: "mio-section", "aria-label": "Detected faces section" },
-      h("h3", { class: "mio-heading" }, "2. Detected faces"),
+      h("h3", { class: "mio-heading" }, "Faces found"),
       this.faceEmpty,
       this.detectAgain,
       this.faceCards.el,
@@ -197,7 +197,7 @@ class View {
     const newSection = h(
       "section",
       { class: "mio-section mio-drop", "aria-label": "New faces section" },
-      h("h3", { class: "mio-heading" }, "3. New faces"),
+      h("h3", { class: "mio-heading" }, "2. New faces"),
       h(
         "div",
         { class: "mio-row" },
@@ -252,7 +252,7 @@ class View {
     const swapSection = h(
       "section",
       { class: "mio-section", "aria-label": "Swap section" },
-      h("h3", { class: "mio-heading" }, "4. Pair and swap"),
+      h("h3", { class: "mio-heading" }, "3. Pair and swap"),
       this.hint,
       this.pairList,
       h(
@@ -266,7 +266,7 @@ class View {
       ...this.feedback("swap"),
     );
 
-    // 5. Result
+    // 5. Result: the swapped picture or video whole; the comparison only when asked for.
     this.resultMedia = h("div", { class: "mio-result-media" });
     this.compareSlider = h("input", {
       type: "range",
@@ -280,14 +280,14 @@ class View {
         this.applyCompare();
       },
     });
-    this.sideButton = h(
+    this.compareButton = h(
       "button",
       {
         type: "button",
         class: "mio-button mio-secondary",
         "aria-pressed": "false",
         onclick: () => {
-          this.sideBySide = !this.sideBySide;
+          this.comparing = !this.comparing;
           this.resultKey = null;
           this.update();
         },
@@ -300,14 +300,22 @@ class View {
     this.resultSection = h(
       "section",
       { class: "mio-section", "aria-label": "Result section" },
-      h("h3", { class: "mio-heading" }, "5. Result"),
+      h("h3", { class: "mio-heading" }, "4. Result"),
       this.resultMedia,
-      h("div", { class: "mio-row" }, this.compareSlider, this.sideButton, this.downloadButton),
+      h("div", { class: "mio-row" }, this.compareButton, this.compareSlider, this.downloadButton),
       this.resultPath,
       this.historyList,
     );
 
-    el.append(this.notice, original, facesSection, newSection, swapSection, this.resultSection);
+    // The photo and the new faces side by side (the tray stays in view while the page scrolls),
+    // so a pair is two clicks; stacked when the notebook is narrow.
+    const workspace = h(
+      "div",
+      { class: "mio-workspace" },
+      h("div", { class: "mio-work-main" }, original, facesSection),
+      h("div", { class: "mio-tray" }, newSection, swapSection),
+    );
+    el.append(this.notice, workspace, this.resultSection);
   }
 
   dropTarget(section, onFiles) {
@@ -575,6 +583,8 @@ class View {
   applyCompare() {
     const top = this.resultMedia.querySelector(".mio-compare-after");
     if (top) top.style.clipPath = `inset(0 0 0 ${100 - this.compare}%)`;
+    const divider = this.resultMedia.querySelector(".mio-compare-divider");
+    if (divider) divider.style.left = `${100 - this.compare}%`;
   }
 
   renderResult(t) {
@@ -587,47 +597,29 @@ class View {
       return;
     }
     const url = this.media.url(entry.media);
-    const before = this.media.url(t.main.media);
-    const key = `${entry.media}|${url || ""}|${before || ""}|${this.sideBySide}`;
+    // Compared only with the original it was made from (not with an original chosen since).
+    const sameOriginal = !entry.original || entry.original === t.main.media;
+    const before = sameOriginal ? this.media.url(t.main.media) : null;
+    const comparing = this.comparing && Boolean(before);
+    const key = `${entry.media}|${url || ""}|${comparing ? before : ""}|${comparing}`;
     if (key !== this.resultKey) {
       this.resultKey = key;
       if (!url) {
         replaceChildren(this.resultMedia, h("p", { class: "mio-muted" }, "Receiving the result…"));
       } else if (entry.kind === "video") {
-        const result = h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" });
-        if (this.sideBySide && before) {
-          const original = h("video", { src: before, muted: true, playsinline: true, preload: "auto", "aria-label": "Original video, in step with the result" });
-          original.muted = true;
-          const follow = () => {
-            if (Math.abs(original.currentTime - result.currentTime) > 0.1) original.currentTime = result.currentTime;
-          };
-          result.addEventListener("play", () => { follow(); original.play().catch(() => {}); });
-          result.addEventListener("pause", () => original.pause());
-          result.addEventListener("seeked", follow);
-          result.addEventListener("timeupdate", follow);
-          replaceChildren(this.resultMedia, h("div", { class: "mio-side-by-side" }, h("figure", {}, result, h("figcaption", {}, "Result")), h("figure", {}, original, h("figcaption", {}, "Original"))));
-        } else {
-          replaceChildren(this.resultMedia, result);
-        }
-      } else if (before) {
-        const after = h("img", { src: url, alt: "Swap result", class: "mio-compare-after" });
-        replaceChildren(
-          this.resultMedia,
-          h("div", { class: "mio-compare-stage" }, h("img", { src: before, alt: "Original, before the swap", class: "mio-compare-before" }), after),
-        );
-        after.addEventListener("load", () => this.revealResult(entry.id), { once: true });
-        this.applyCompare();
+        replaceChildren(this.resultMedia, comparing ? videoComparison(url, before) : resultVideo(url));
+        this.revealResult(entry.id);
       } else {
-        const img = h("img", { src: url, alt: "Swap result" });
-        img.addEventListener("load", () => this.revealResult(entry.id), { once: true });
-        replaceChildren(this.resultMedia, img);
+        const after = h("img", { src: url, alt: "Swap result", class: comparing ? "mio-compare-after" : "mio-result-img" });
+        after.addEventListener("load", () => this.revealResult(entry.id), { once: true });
+        replaceChildren(this.resultMedia, comparing ? imageComparison(before, after) : after);
+        this.applyCompare();
       }
-      if (entry.kind === "video" && url) this.revealResult(entry.id);
     }
-    const image = entry.kind === "image" && Boolean(before);
-    flag(this.compareSlider, "hidden", !image);
-    flag(this.sideButton, "hidden", !(entry.kind === "video" && before));
-    this.sideButton.setAttribute("aria-pressed", this.sideBySide ? "true" : "false");
+    flag(this.compareSlider, "hidden", !(comparing && entry.kind === "image"));
+    flag(this.compareButton, "hidden", !before);
+    this.compareButton.setAttribute("aria-pressed", comparing ? "true" : "false");
+    this.compareButton.textContent = comparing ? "Show the result alone" : "Compare with the original";
     flag(this.downloadButton, "disabled", !url);
     this.resultPath.textContent = entry.path ? `Saved in the kernel at ${entry.path}` : "";
 
@@ -671,6 +663,46 @@ class View {
     clearInterval(this.timer);
     this.media.destroy();
   }
+}
+
+function resultVideo(url) {
+  return h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" });
+}
+
+/** The result and the original side by side, the original following the result's playback. */
+function videoComparison(url, before) {
+  const result = resultVideo(url);
+  const original = h("video", { src: before, muted: true, playsinline: true, preload: "auto", "aria-label": "Original video, in step with the result" });
+  original.muted = true;
+  const follow = () => {
+    if (Math.abs(original.currentTime - result.currentTime) > 0.1) original.currentTime = result.currentTime;
+  };
+  result.addEventListener("play", () => {
+    follow();
+    original.play().catch(() => {});
+  });
+  result.addEventListener("pause", () => original.pause());
+  result.addEventListener("seeked", follow);
+  result.addEventListener("timeupdate", follow);
+  return h(
+    "div",
+    { class: "mio-side-by-side" },
+    h("figure", {}, result, h("figcaption", {}, "After (result)")),
+    h("figure", {}, original, h("figcaption", {}, "Before (original)")),
+  );
+}
+
+/** Before on the left of a visible divider, after on its right, each labelled. */
+function imageComparison(before, after) {
+  return h(
+    "div",
+    { class: "mio-compare-stage" },
+    h("img", { src: before, alt: "Original, before the swap", class: "mio-compare-before" }),
+    after,
+    h("span", { class: "mio-compare-divider", "aria-hidden": "true" }),
+    h("span", { class: "mio-compare-label mio-compare-label-before" }, "Before"),
+    h("span", { class: "mio-compare-label mio-compare-label-after" }, "After"),
+  );
 }
 
 function render({ model, el }) {

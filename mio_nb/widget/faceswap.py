@@ -809,6 +809,8 @@ class FaceSwapWidget(anywidget.AnyWidget):
                 "pairs": pairs,
                 "hd": job["hd"],
                 "task_id": result.task_id,
+                # The original it was made from: compared only with that one.
+                "original": self.main.get("media", ""),
             }
             with self.hold_sync():
                 self.history = [*self.history, entry]
