@@ -11,9 +11,8 @@ import { MediaStore } from "./media.js";
 import { Photo } from "./photo.js";
 import { FaceCards, NewFaceCards } from "./gallery.js";
 import { TRAIT_NAMES, readTraits } from "./traits.js";
+import { ACCEPT_ATTRIBUTE, MSG } from "./shared.js";
 
-const IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/gif,.jpg,.jpeg,.png,.webp,.gif";
-const VIDEO_TYPES = "video/mp4,video/x-m4v,video/quicktime,video/webm,.mp4,.m4v,.mov,.webm";
 
 /** Where a role's uploads report: "main" in the original's section, new faces in theirs. */
 const PLACE_OF_ROLE = { main: "original", new_face: "new_faces" };
@@ -52,7 +51,7 @@ class View {
 
   onCustom(content, buffers) {
     if (!content || typeof content !== "object") return;
-    if (content.type === "media") {
+    if (content.type === MSG.MEDIA) {
       this.media.add(content, buffers);
       return;
     }
@@ -109,7 +108,7 @@ class View {
       class: "mio-visually-hidden",
       tabindex: "-1",
       "aria-label": "Original file",
-      accept: `${IMAGE_TYPES},${VIDEO_TYPES}`,
+      accept: ACCEPT_ATTRIBUTE.main,
       onchange: () => {
         const file = this.mainInput.files && this.mainInput.files[0];
         if (file) this.queueUpload(file, "main");
@@ -131,7 +130,7 @@ class View {
         "div",
         { class: "mio-row" },
         this.chooseMain,
-        h("span", { class: "mio-muted" }, "or drop an image or video here"),
+        h("span", { class: "mio-muted" }, "or drop a picture or a video here"),
         this.mainInput,
       ),
       this.mainInfo,
@@ -145,12 +144,12 @@ class View {
       uid,
       onPick: pick,
       onUndoKey: undoByKey,
-      onUnpair: (face) => this.action({ type: "unpair", face }, "swap"),
+      onUnpair: (face) => this.action({ type: MSG.UNPAIR, face }, "swap"),
     });
     this.faceEmpty = h("p", { class: "mio-muted" });
     this.detectAgain = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "detect" }, "original") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.DETECT }, "original") },
       "Find faces again",
     );
     const facesSection = h(
@@ -169,7 +168,7 @@ class View {
       class: "mio-visually-hidden",
       tabindex: "-1",
       "aria-label": "New face file",
-      accept: IMAGE_TYPES,
+      accept: ACCEPT_ATTRIBUTE.new_face,
       onchange: () => {
         for (const file of this.newInput.files || []) this.queueUpload(file, "new_face");
         this.newInput.value = "";
@@ -184,13 +183,13 @@ class View {
       uid,
       onPick: pick,
       onUndoKey: undoByKey,
-      onRemove: (label) => this.action({ type: "remove_new_face", new_face: label }, "new_faces"),
-      onChoose: (label, face) => this.action({ type: "choose_new_face", new_face: label, face }, "new_faces"),
+      onRemove: (label) => this.action({ type: MSG.REMOVE_NEW_FACE, new_face: label }, "new_faces"),
+      onChoose: (label, face) => this.action({ type: MSG.CHOOSE_NEW_FACE, new_face: label, face }, "new_faces"),
     });
     this.removedText = h("span", {});
     this.undoRemove = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "undo_remove" }, "new_faces") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.UNDO_REMOVE }, "new_faces") },
       "Undo",
     );
     this.removedLine = h("p", { class: "mio-removed", role: "status", hidden: true }, this.removedText, " ", this.undoRemove);
@@ -202,7 +201,7 @@ class View {
         "div",
         { class: "mio-row" },
         this.addNew,
-        h("span", { class: "mio-muted" }, "or drop face photos here"),
+        h("span", { class: "mio-muted" }, "or drop pictures of faces here"),
         this.newInput,
       ),
       ...this.feedback("new_faces"),
@@ -230,7 +229,7 @@ class View {
         type: "button",
         class: "mio-button mio-primary",
         "aria-describedby": this.uid("hint"),
-        onclick: () => this.action({ type: "swap" }, "swap"),
+        onclick: () => this.action({ type: MSG.SWAP }, "swap"),
       },
       "Swap",
     );
@@ -240,13 +239,13 @@ class View {
         type: "button",
         class: "mio-button mio-secondary",
         title: "The API cannot cancel a task: it keeps running on the server (and may be charged).",
-        onclick: () => this.action({ type: "stop" }, "swap"),
+        onclick: () => this.action({ type: MSG.STOP }, "swap"),
       },
       "Stop waiting",
     );
     this.resumeButton = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "resume" }, "swap") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.RESUME }, "swap") },
       "Resume",
     );
     const swapSection = h(
@@ -570,7 +569,7 @@ class View {
                 class: "mio-chip-x",
                 "aria-label": `Undo pair ${face} -> ${label}`,
                 title: `Undo pair ${face} -> ${label}`,
-                onclick: () => this.action({ type: "unpair", face }, "swap"),
+                onclick: () => this.action({ type: MSG.UNPAIR, face }, "swap"),
               },
               "×",
             ),
@@ -713,11 +712,11 @@ function render({ model, el }) {
     view.localError = { place: "", text: "" };
     view.update();
   });
-  for (const name of TRAIT_NAMES) model.on(`change:${name}`, () => view.update());
+  for (const name of TRAIT_NAMES) if (name !== "busy") model.on(`change:${name}`, () => view.update());
   // Media sent before this view existed was lost: ask for everything current at once.
   view.media.expect(view.wantedKeys());
   view.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
-  view.send({ type: "ready" });
+  view.send({ type: MSG.READY });
   view.onBusyChange();
   return () => view.destroy();
 }

@@ -96,7 +96,7 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
     expect(root.get_by_text(f"Face 2 of {two.name}.")).to_be_visible(timeout=30_000)
     assert (
         lab.kernel_exec(
-            "from PIL import Image\nprint(Image.open(w._new['B']['path']).width < 400)"
+            "from PIL import Image\nprint(Image.open(w._new['B'].path).width < 400)"
         ).strip()
         == "True"
     )  # what will be sent for B is the chosen face's crop
