@@ -30,16 +30,16 @@ import traitlets
 
 from ..backend import NO_SANDBOX_NOTICE, resolve_backend
 from ..explain import explain
-from ..formats import MAX_UPLOAD_BYTES, sniff_file
+from ..formats import MAX_UPLOAD_BYTES
 from ..plotting import warm_up
-from ..transfer import MEDIA_CHUNK_BYTES, MediaServer, ReceivedFile, UploadError
+from ..transfer import MEDIA_CHUNK_BYTES, MediaServer
 from .board import TraitBoard
 from .inputs import Inputs
+from .intake import Intake
 from .jobs import Jobs, NewFace, Original, SwapRequest
 from .messages import Msg
 from .pairs import Pairs
-from .pictures import NEW_FACE_SIDE, PREVIEW_SIDE, image_size, label_for, webp
-from .state import MainInfo, NewFaceCard, Stopped
+from .state import Stopped
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -55,7 +55,7 @@ _ERROR_PLACE = {Msg.DETECT: "original", Msg.REMOVE_NEW_FACE: "new_faces",
                 Msg.UNDO_REMOVE: "new_faces", Msg.CHOOSE_NEW_FACE: "new_faces"}  # fmt: skip
 
 
-class FaceSwapWidget(Pairs, TraitBoard, anywidget.AnyWidget):
+class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
     """Upload an original, see its faces, pair them with new faces by clicks, swap, get the result.
 
     ``FaceSwapWidget(client=None)``: with no client, one is made from MIOCREATE_TOKEN (or client
@@ -161,20 +161,6 @@ class FaceSwapWidget(Pairs, TraitBoard, anywidget.AnyWidget):
     def timeout(self, value: float | None) -> None:
         if self._jobs:
             self._jobs.timeout = value
-
-    def load_main(self, src: str | Path | bytes, name: str | None = None) -> Future:
-        """Use ``src`` (a path or the file's bytes) as the original and find its faces; a Future
-        of the FaceSet. Raises :class:`~mio_nb.transfer.UploadError` at once for a bad file."""
-        self._need_client()
-        path = self._checked(src, name, "main")
-        return self._set_main(path, path.name)
-
-    def add_faces(self, *sources: str | Path | bytes) -> list[str]:
-        """Add new faces (paths or bytes, pictures with one face each); returns their labels."""
-        return [
-            self._add_new_face(p, p.name)
-            for p in (self._checked(s, None, "new_face") for s in sources)
-        ]
 
     def swap(self, hd: bool | None = None) -> Future:
         """Swap the paired faces; a Future of the ImageResult or VideoResult (also shown)."""
@@ -291,73 +277,6 @@ class FaceSwapWidget(Pairs, TraitBoard, anywidget.AnyWidget):
         self._need_client()
         assert self._jobs is not None
         return self._jobs
-
-    def _checked(self, src: str | Path | bytes, name: str | None, role: str) -> Path:
-        try:
-            return self._inputs.materialize(src, name, role)
-        except UploadError as e:
-            with self.hold_sync():
-                self.error_at = "original" if role == "main" else "new_faces"
-                self.error = str(e)
-            raise
-
-    def _use_upload(self, received: ReceivedFile) -> None:
-        if received.role == "main":
-            self._set_main(received.path, received.name)
-        else:
-            self._add_new_face(received.path, received.name)
-
-    def _submit(self, job: Callable[[], Any], since: float | None = None) -> Future:
-        def run() -> Any:
-            assert self._jobs is not None
-            self._jobs.begin(since)
-            return job()
-
-        return self._session.submit(run, after=lambda: setattr(self, "busy", {}))
-
-    def _set_main(self, path: Path, name: str) -> Future:
-        jobs = self._need_client_jobs()
-        fmt = sniff_file(path)
-        assert fmt is not None  # checked by the inputs
-        size = path.stat().st_size
-        preview = fmt.kind == "image" or size <= VIDEO_PREVIEW_BYTES  # a video plays if small
-        self.stop()  # a detection of the previous original is no longer wanted
-        with self._lock:
-            original = self._original = Original(next(self._revs), path, name, fmt.kind)
-            self._media.forget("main-")
-            self._media.forget("face-")
-            wh = image_size(path) if fmt.kind == "image" else None
-            info = MainInfo(name, fmt.kind, size, f"main-{original.rev}" if preview else "",
-                            fmt.mime if fmt.kind == "video" and preview else None,
-                            *(wh or (None, None)))  # fmt: skip
-            with self.hold_sync():
-                self.faces, self.pair_list, self.main, self.error = [], [], info.trait(), ""
-                if self.stopped.get("what") == "detect":
-                    self.stopped = {}
-        if preview:
-            data = webp(path, PREVIEW_SIDE) if fmt.kind == "image" else path
-            self._media.publish(info.media, "image/webp" if fmt.kind == "image" else fmt.mime, data)
-        return self._submit(lambda: jobs.detect(original) if original is self._original else None)
-
-    def _redetect(self) -> None:
-        if self._original is None:
-            raise ValueError("Choose an original first.")
-        self._set_main(self._original.path, self._original.name)
-
-    def _add_new_face(self, path: Path, name: str) -> str:
-        jobs = self._need_client_jobs()
-        with self._lock:
-            label = label_for(next(self._labels))
-            new = self._new[label] = NewFace(path, name)
-        self._media.publish(f"new-{label}", "image/webp", webp(path, NEW_FACE_SIDE))
-        card = NewFaceCard(label, name, f"new-{label}", note=f"Looking for the face in {name}…")
-        with self._lock:
-            self.new_faces = [*self.new_faces, card.trait()]
-            if self.error_at == "new_faces":
-                self.error = ""
-            self._auto_pair()
-        self._session.submit(lambda: jobs.check_new_face(label, new))
-        return label
 
     def _request(self) -> SwapRequest:
         assert self._original is not None
