@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PIL import Image
+
 from .state import Person
 
 if TYPE_CHECKING:
@@ -31,6 +33,25 @@ SAMPLES_PER_SECOND = 3.0
 MAX_SAMPLES = 36
 #: Frames are looked at with their longest side at most this (boxes are given in these pixels).
 FRAME_SIDE = 960
+#: A crop counts as seen where its best place in a frame looks like it this much (normalised
+#: correlation of small grey copies, -1..1): the crop comes from one frame, the person moves and
+#: turns in the others, so the locator's exact-match confidence is not the test here.
+MIN_LIKENESS = 0.6
+
+
+def likeness(
+    crop: Image.Image, frame: Image.Image, box: tuple[float, float, float, float]
+) -> float:
+    """How much ``crop`` looks like ``box`` of ``frame`` (normalised correlation, -1..1)."""
+    import numpy as np
+
+    x, y, w, h = box
+    region = frame.crop((round(x), round(y), round(x + w), round(y + h)))
+    a = np.asarray(crop.convert("L").resize((32, 32)), dtype=np.float32).ravel()
+    b = np.asarray(region.convert("L").resize((32, 32)), dtype=np.float32).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
 
 
 @dataclass(frozen=True)
@@ -96,31 +117,32 @@ def people_of_video(path: Path, faces: FaceSet, key: str = "frame-") -> dict[int
     except Exception:  # no ffmpeg, or a video it cannot read: the crops stay the only view
         log.debug("Could not read frames of %s", path, exc_info=True)
         return {}
-    from PIL import Image
-
     from ..locate import Locator
 
-    crops = [f for f in faces if f.path is not None]
+    crops = [(f, Image.open(f.path).convert("RGB")) for f in faces if f.path is not None]
     found: dict[int, list[tuple[float, int, tuple[float, float, float, float], float]]] = {}
     for index, (t, frame) in enumerate(frames):
         image = Image.fromarray(frame)
         image.thumbnail((FRAME_SIDE, FRAME_SIDE))
         locator = Locator(image)
         taken: list[tuple[float, float, float, float]] = []
-        for face in crops:
-            where = locator.find(face.path, taken=taken)
-            if where is not None:
+        for face, crop in crops:
+            where = locator.find(crop, min_confidence=0.0, taken=taken)
+            if where is None:
+                continue
+            like = likeness(crop, image, where.box)
+            if like >= MIN_LIKENESS:
                 taken.append(where.box)
-                found.setdefault(face.number, []).append((t, index, where.box, where.confidence))
+                found.setdefault(face.number, []).append((t, index, where.box, like))
     if not found:
         return {}
-    # The frame showing the most people (the earliest of those) is shown for all it shows; a
-    # person not in it gets the frame where they are found most surely.
-    counts: dict[int, int] = {}
+    # The frame where the people look most like their crops (most people, surest matches) is
+    # shown for all it shows; a person not in it gets the frame where they look most like it.
+    score: dict[int, float] = {}
     for seen in found.values():
-        for _, index, _, _ in seen:
-            counts[index] = counts.get(index, 0) + 1
-    common = min(counts, key=lambda i: (-counts[i], i))
+        for _, index, _, like in seen:
+            score[index] = score.get(index, 0.0) + like
+    common = max(score, key=lambda i: (score[i], -i))
     pictures: dict[int, tuple[bytes, int, int]] = {}
 
     def picture(index: int) -> tuple[bytes, int, int]:
