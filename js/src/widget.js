@@ -66,6 +66,7 @@ class View {
     for (const f of t.faces) if (f.media) keys.add(f.media);
     for (const n of t.new_faces) if (n.media) keys.add(n.media);
     for (const k of NewFaceCards.choiceKeys(t.new_faces)) keys.add(k);
+    for (const k of Photo.frameKeys(t.faces)) keys.add(k);
     const entry = this.shownEntry();
     if (entry && entry.media) keys.add(entry.media);
     return keys;
@@ -536,6 +537,7 @@ class View {
       faces: t.faces,
       pairs: t.pair_list,
       selection: this.selection,
+      media: this.media,
     });
   }
 
