@@ -94,7 +94,8 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
 
             # Run All: the widget's result, whole, on screen; how long it took.
             start = time.monotonic()
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
             result = page.locator("img.mio-result-img")
             result.wait_for(state="visible", timeout=300_000)
             page.wait_for_function(
@@ -104,7 +105,8 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             print(f"QUICKSTART_RESULT_SECONDS {seconds:.2f}")
             (artifacts_dir / "quickstart-result-seconds.txt").write_text(f"{seconds:.2f}\n")
             page.get_by_text(re.compile(r"Python 3.*\| Idle")).first.wait_for(timeout=300_000)
-            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.locator(".jp-NotebookPanel").first.click()
+            page.keyboard.press("Control+s")
             page.wait_for_timeout(1500)
             page.screenshot(path=str(artifacts_dir / "demo-quickstart-run-all.png"))
         finally:
