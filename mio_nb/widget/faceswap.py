@@ -105,8 +105,9 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         self._jobs = Jobs(self._client, self, timeout=timeout) if self._client else None
         from .session import Session
 
-        self._session = Session()
-        self._session.submit(warm_up)  # fonts and canvas load while the user picks a file
+        self._session = Session()  # detect, swap, resume: one after the other
+        self._checks = Session()  # new faces are checked meanwhile, not in the swap's way
+        self._checks.submit(warm_up)  # fonts and canvas load while the user picks a file
         self._original: Original | None = None
         self._revs = itertools.count(1)
         self._new: dict[str, NewFace] = {}
@@ -199,12 +200,14 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the widget's background work is done; the last job's value (or raise)."""
+        self._checks.wait(timeout)
         return self._session.wait(timeout)
 
     def close(self) -> None:
         """Close the widget, cancel uploads and remove its temporary files."""
         self.stop()
         self._session.close()
+        self._checks.close()
         self._receiver.cancel_all()
         super().close()
         self._finalizer()

@@ -42,6 +42,7 @@ class Intake:
     _inputs: Inputs
     _media: MediaServer
     _session: Session
+    _checks: Session
     _original: Original | None
     _revs: itertools.count
     _new: dict[str, NewFace]
@@ -130,5 +131,5 @@ class Intake:
             if self.error_at == "new_faces":
                 self.error = ""
             self._auto_pair()
-        self._session.submit(lambda: jobs.check_new_face(label, new))
+        self._checks.submit(lambda: jobs.check_new_face(label, new))
         return label

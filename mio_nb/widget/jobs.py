@@ -71,12 +71,21 @@ class Original:
 
 @dataclass
 class NewFace:
-    """A new face: the file sent (a chosen crop once picked), its asset once uploaded."""
+    """A new face: the file sent (a chosen crop once picked), its asset once uploaded (once:
+    its check and a swap may both need it at the same time)."""
 
     path: Path
     name: str
     asset: Any = None
     faceset: FaceSet | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def uploaded(self, client: Client) -> Any:
+        """Its asset, uploading the file first if it was not yet."""
+        with self.lock:
+            if self.asset is None:
+                self.asset = client.upload(self.path, progress=False)
+            return self.asset
 
 
 @dataclass(frozen=True)
@@ -203,8 +212,7 @@ class Jobs:
         """Find the faces of a new face at once: its card says if it has none (then it cannot
         be paired) or several (then the user picks one), not Swap later."""
         try:
-            new.asset = new.asset or self.client.upload(new.path, progress=False)
-            faces = self.client.detect_faces(new.asset, progress=False)
+            faces = self.client.detect_faces(new.uploaded(self.client), progress=False)
         except NoFaceError:
             note = f"No face found in {new.name}: it cannot be paired. Add another picture."
             self.board.update_card(label, check="none", note=note)
@@ -236,9 +244,7 @@ class Jobs:
             original = request.original
             if original.asset is None:
                 original.asset = self.client.upload(original.path, progress=False)
-            for new in request.pairs.values():
-                new.asset = new.asset or self.client.upload(new.path, progress=False)
-            assets = {number: new.asset for number, new in request.pairs.items()}
+            assets = {number: new.uploaded(self.client) for number, new in request.pairs.items()}
             faceset = original.faceset
             assert faceset is not None
             if len(faceset) == 1:
