@@ -42,7 +42,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh clone of this repository (its committed state), with the venv the demo makes."""
     where = tmp_path_factory.mktemp("clone") / "mio-nb"
     subprocess.run(["git", "clone", "-q", str(REPO), str(where)], check=True, timeout=120)
-    (where / ".venv").symlink_to(Path(sys.executable).resolve().parents[1])
+    (where / ".venv").symlink_to(Path(sys.prefix))
     return where
 
 
