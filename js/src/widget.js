@@ -10,6 +10,7 @@ import { formatBytes, formatElapsed, uploadProgressText } from "./text.js";
 import { MediaStore } from "./media.js";
 import { Photo } from "./photo.js";
 import { FaceCards, NewFaceCards } from "./gallery.js";
+import { ResultSection } from "./result.js";
 import { TRAIT_NAMES, readTraits } from "./traits.js";
 import { ACCEPT_ATTRIBUTE, MSG } from "./shared.js";
 
@@ -32,9 +33,6 @@ class View {
     this.localError = { place: "", text: "" };
     this.busySince = null;
     this.timer = null;
-    this.lastResultId = null;
-    this.compare = 50;
-    this.comparing = false; // the result is first shown whole
     this.build();
   }
 
@@ -266,47 +264,13 @@ class View {
       ...this.feedback("swap"),
     );
 
-    // 5. Result: the swapped picture or video whole; the comparison only when asked for.
-    this.resultMedia = h("div", { class: "mio-result-media" });
-    this.compareSlider = h("input", {
-      type: "range",
-      min: 0,
-      max: 100,
-      value: this.compare,
-      class: "mio-compare",
-      "aria-label": "Before and after: slide left to see more of the original",
-      oninput: () => {
-        this.compare = Number(this.compareSlider.value);
-        this.applyCompare();
+    this.result = new ResultSection({
+      media: this.media,
+      onShow: (id) => {
+        this.model.set("shown", id);
+        this.model.save_changes();
       },
     });
-    this.compareButton = h(
-      "button",
-      {
-        type: "button",
-        class: "mio-button mio-secondary",
-        "aria-pressed": "false",
-        onclick: () => {
-          this.comparing = !this.comparing;
-          this.resultKey = null;
-          this.update();
-        },
-      },
-      "Compare with the original",
-    );
-    this.downloadButton = h("button", { type: "button", class: "mio-button", onclick: () => this.download() }, "Download");
-    this.resultPath = h("p", { class: "mio-path" });
-    this.historyList = h("ol", { class: "mio-history", "aria-label": "Results" });
-    this.resultSection = h(
-      "section",
-      { class: "mio-section", "aria-label": "Result section" },
-      h("h3", { class: "mio-heading" }, "4. Result"),
-      this.resultMedia,
-      h("div", { class: "mio-row" }, this.compareButton, this.compareSlider, this.downloadButton),
-      this.resultPath,
-      this.historyList,
-    );
-
     // The photo and the new faces side by side (the tray stays in view while the page scrolls),
     // so a pair is two clicks; stacked when the notebook is narrow.
     const workspace = h(
@@ -315,7 +279,7 @@ class View {
       h("div", { class: "mio-work-main" }, original, facesSection),
       h("div", { class: "mio-tray" }, newSection, swapSection),
     );
-    el.append(this.notice, workspace, this.resultSection);
+    el.append(this.notice, workspace, this.result.el);
   }
 
   dropTarget(section, onFiles) {
@@ -399,15 +363,6 @@ class View {
     return history.find((e) => e.id === shown) || history[history.length - 1];
   }
 
-  download() {
-    const entry = this.shownEntry();
-    const url = entry && this.media.url(entry.media);
-    if (!url) return;
-    const a = h("a", { href: url, download: entry.name, class: "mio-visually-hidden" });
-    this.el.append(a);
-    a.click();
-    a.remove();
-  }
 
   // ---- rendering ------------------------------------------------------------------------
 
@@ -451,7 +406,7 @@ class View {
 
     this.updateStatus();
     this.renderErrors(t);
-    this.renderResult(t);
+    this.result.render({ entry: this.shownEntry(), history: t.history, mainMedia: t.main.media });
     this.media.sync(this.wantedKeys());
   }
 
@@ -581,129 +536,11 @@ class View {
     flag(this.pairList, "hidden", pairs.length === 0);
   }
 
-  applyCompare() {
-    const top = this.resultMedia.querySelector(".mio-compare-after");
-    if (top) top.style.clipPath = `inset(0 0 0 ${100 - this.compare}%)`;
-    const divider = this.resultMedia.querySelector(".mio-compare-divider");
-    if (divider) divider.style.left = `${100 - this.compare}%`;
-  }
-
-  renderResult(t) {
-    const entry = this.shownEntry();
-    flag(this.resultSection, "hidden", !entry);
-    if (!entry) {
-      replaceChildren(this.resultMedia);
-      replaceChildren(this.historyList);
-      this.resultKey = null;
-      return;
-    }
-    const url = this.media.url(entry.media);
-    // Compared only with the original it was made from (not with an original chosen since).
-    const sameOriginal = !entry.original || entry.original === t.main.media;
-    const before = sameOriginal ? this.media.url(t.main.media) : null;
-    const comparing = this.comparing && Boolean(before);
-    const key = `${entry.media}|${url || ""}|${comparing ? before : ""}|${comparing}`;
-    if (key !== this.resultKey) {
-      this.resultKey = key;
-      if (!url) {
-        replaceChildren(this.resultMedia, h("p", { class: "mio-muted" }, "Receiving the result…"));
-      } else if (entry.kind === "video") {
-        replaceChildren(this.resultMedia, comparing ? videoComparison(url, before) : resultVideo(url));
-        this.revealResult(entry.id);
-      } else {
-        const after = h("img", { src: url, alt: "Swap result", class: comparing ? "mio-compare-after" : "mio-result-img" });
-        after.addEventListener("load", () => this.revealResult(entry.id), { once: true });
-        replaceChildren(this.resultMedia, comparing ? imageComparison(before, after) : after);
-        this.applyCompare();
-      }
-    }
-    flag(this.compareSlider, "hidden", !(comparing && entry.kind === "image"));
-    flag(this.compareButton, "hidden", !before);
-    this.compareButton.setAttribute("aria-pressed", comparing ? "true" : "false");
-    this.compareButton.textContent = comparing ? "Show the result alone" : "Compare with the original";
-    flag(this.downloadButton, "disabled", !url);
-    this.resultPath.textContent = entry.path ? `Saved in the kernel at ${entry.path}` : "";
-
-    const history = t.history;
-    const historyKey = history.map((e) => e.id).join(",") + `|${entry.id}`;
-    if (historyKey !== this.historyKey) {
-      this.historyKey = historyKey;
-      replaceChildren(
-        this.historyList,
-        history.map((e) =>
-          h(
-            "li",
-            {},
-            h(
-              "button",
-              {
-                type: "button",
-                class: "mio-link",
-                "aria-current": e.id === entry.id ? "true" : false,
-                onclick: () => {
-                  this.model.set("shown", e.id);
-                  this.model.save_changes();
-                },
-              },
-              `Result ${e.id}: ${e.kind}, ${e.pairs}${e.hd ? ", HD" : ""}, ${formatElapsed(e.elapsed || 0)}`,
-            ),
-          ),
-        ),
-      );
-    }
-  }
-
-  /** A new result is brought into view (once), where the notebook scrolls. */
-  revealResult(id) {
-    if (this.lastResultId === id) return;
-    this.lastResultId = id;
-    this.resultSection.scrollIntoView({ block: "nearest", behavior: "auto" });
-  }
 
   destroy() {
     clearInterval(this.timer);
     this.media.destroy();
   }
-}
-
-function resultVideo(url) {
-  return h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" });
-}
-
-/** The result and the original side by side, the original following the result's playback. */
-function videoComparison(url, before) {
-  const result = resultVideo(url);
-  const original = h("video", { src: before, muted: true, playsinline: true, preload: "auto", "aria-label": "Original video, in step with the result" });
-  original.muted = true;
-  const follow = () => {
-    if (Math.abs(original.currentTime - result.currentTime) > 0.1) original.currentTime = result.currentTime;
-  };
-  result.addEventListener("play", () => {
-    follow();
-    original.play().catch(() => {});
-  });
-  result.addEventListener("pause", () => original.pause());
-  result.addEventListener("seeked", follow);
-  result.addEventListener("timeupdate", follow);
-  return h(
-    "div",
-    { class: "mio-side-by-side" },
-    h("figure", {}, result, h("figcaption", {}, "After (result)")),
-    h("figure", {}, original, h("figcaption", {}, "Before (original)")),
-  );
-}
-
-/** Before on the left of a visible divider, after on its right, each labelled. */
-function imageComparison(before, after) {
-  return h(
-    "div",
-    { class: "mio-compare-stage" },
-    h("img", { src: before, alt: "Original, before the swap", class: "mio-compare-before" }),
-    after,
-    h("span", { class: "mio-compare-divider", "aria-hidden": "true" }),
-    h("span", { class: "mio-compare-label mio-compare-label-before" }, "Before"),
-    h("span", { class: "mio-compare-label mio-compare-label-after" }, "After"),
-  );
 }
 
 function render({ model, el }) {
@@ -717,7 +554,7 @@ function render({ model, el }) {
   for (const name of TRAIT_NAMES) if (name !== "busy") model.on(`change:${name}`, () => view.update());
   // Media sent before this view existed was lost: ask for everything current at once.
   view.media.expect(view.wantedKeys());
-  view.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
+  view.result.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
   view.send({ type: MSG.READY });
   view.onBusyChange();
   return () => view.destroy();
