@@ -139,3 +139,13 @@ def test_each_slot_lists_only_what_it_takes() -> None:
     assert ".mov" in formats.accept_attribute("main") and ".jpeg" in formats.accept_attribute(
         "main"
     )
+
+
+def test_media_parts_go_out_under_the_msg_name() -> None:
+    from mio_nb.transfer import MediaServer
+
+    sent: list[dict] = []
+    server = MediaServer(lambda content, buffers: sent.append(content), 4)
+    server.publish("k", "image/png", b"0123456789")
+    server.serve(["k"])
+    assert sent and {c["type"] for c in sent} == {Msg.MEDIA.value}
