@@ -107,7 +107,10 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             page.get_by_text(re.compile(r"Python 3.*\| Idle")).first.wait_for(timeout=300_000)
             page.locator(".jp-NotebookPanel").first.click()
             page.keyboard.press("Control+s")
-            page.wait_for_timeout(1500)
+            saved_copy = demo_dir / "01_quickstart.ipynb"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not has_outputs(saved_copy):
+                page.wait_for_timeout(500)
             page.screenshot(path=str(artifacts_dir / "demo-quickstart-run-all.png"))
         finally:
             context.close()
@@ -120,9 +123,13 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-    saved = json.loads((demo_dir / "01_quickstart.ipynb").read_text(encoding="utf-8"))
-    assert any(cell.get("outputs") for cell in saved["cells"]), "the working copy was not saved"
+    assert has_outputs(demo_dir / "01_quickstart.ipynb"), "the working copy was not saved"
     assert git_status() == before, "the demo changed the repository"
+
+
+def has_outputs(notebook: Path) -> bool:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return any(cell.get("outputs") for cell in cells)
 
 
 def git_status() -> str:
