@@ -25,6 +25,7 @@ from .errors import (
     InvalidArgumentError,
     MioError,
     MissingFileError,
+    MultipleFacesError,
     OutputFolderError,
     RateLimitError,
 )
@@ -137,9 +138,44 @@ def _register(
 # -- swap -----------------------------------------------------------------------------------
 
 
+def _face_pair(text: str) -> tuple[int, str]:
+    """``"3=b.jpg"`` -> ``(3, "b.jpg")`` (argparse type of ``--pair``)."""
+    number, sep, path = text.partition("=")
+    if not sep or not path or not number.strip().isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not FACE=PATH: write the face's number (1, 2, ... as `mio-nb faces` "
+            "shows them), '=', then the new face's file, e.g. --pair 1=a.jpg"
+        )
+    return int(number), path
+
+
+def _face_number(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a face number: faces are numbered 1, 2, ... (see `mio-nb faces`)"
+        )
+    return int(text)
+
+
 def _swap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "One face: mio-nb swap ORIGINAL NEW. A group photo or video: choose the face by its "
+        "number (see `mio-nb faces ORIGINAL`): mio-nb swap ORIGINAL NEW --face 2, or several: "
+        "mio-nb swap ORIGINAL --pair 1=a.jpg --pair 3=b.jpg."
+    )
     parser.add_argument("original", help="image or video whose face is replaced")
-    parser.add_argument("new_face", help="photo of the new face")
+    parser.add_argument("new_face", nargs="?", help="photo of the new face")
+    parser.add_argument(
+        "--face", type=_face_number, help="the number of the face to replace (1, 2, ...)"
+    )
+    parser.add_argument(
+        "--pair",
+        action="append",
+        type=_face_pair,
+        default=[],
+        metavar="N=PATH",
+        help="replace face N with the face in PATH (repeat for several faces)",
+    )
     parser.add_argument("-o", "--out", help="also copy the result to this path")
     parser.add_argument("--hd", action="store_true", help="high quality mode (is_hd=1)")
 
@@ -169,11 +205,61 @@ def _copy_result(src: Path, out: str, task_id: int | None) -> Path:
         ) from None
 
 
+def _usage(message: str) -> int:
+    print(f"mio-nb swap: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _chosen_pairs(args: argparse.Namespace) -> dict[int, str] | str:
+    """Face number -> new face file, from NEW with --face or from --pair; or why not."""
+    if args.pair and (args.new_face or args.face):
+        return "give either NEW (with --face N) or --pair N=PATH, not both"
+    if args.pair:
+        pairs: dict[int, str] = {}
+        for number, path in args.pair:
+            if number in pairs:
+                return f"face {number} is paired twice: give one --pair per face"
+            pairs[number] = path
+        return pairs
+    if not args.new_face:
+        return "give the new face: mio-nb swap ORIGINAL NEW [--face N], or --pair N=PATH"
+    return {args.face: args.new_face} if args.face else {}
+
+
 @_register("swap", "swap the face of an image or a video", _swap_arguments)
 def _run_swap(args: argparse.Namespace) -> int:
     check_out_path(args.out)
+    pairs = _chosen_pairs(args)
+    if isinstance(pairs, str):
+        return _usage(pairs)
+    for path in [args.original, *([args.new_face] if args.new_face else []), *pairs.values()]:
+        if not Path(path).is_file():
+            return _usage(f"{path}: no such file (nothing was sent)")
     client = _client(args)
-    result = client.swap(args.original, args.new_face, hd=args.hd)
+    if not pairs:
+        try:
+            result = client.swap(args.original, args.new_face, hd=args.hd)
+        except MultipleFacesError as e:
+            if "new face" in str(e).lower():
+                raise
+            print(
+                f"mio-nb: {Path(args.original).name} shows several faces: choose one with "
+                f"--face N, or several with --pair N=PATH. `mio-nb faces {args.original}` "
+                "lists them by number with a picture.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    else:
+        faces = client.detect_faces(args.original)
+        unknown = sorted(n for n in pairs if n > len(faces))
+        if unknown:
+            shown = f"1 to {len(faces)}" if len(faces) else "none"
+            return _usage(
+                f"{Path(args.original).name} has no face {unknown[0]}: its faces are numbered "
+                f"{shown} (see `mio-nb faces {args.original}`)"
+            )
+        chosen = {faces.face(number): path for number, path in pairs.items()}
+        result = client.swap_faces(args.original, chosen, faceset=faces, hd=args.hd)
     path = result.path
     if args.out:
         path = _copy_result(result.path, args.out, result.task_id)
@@ -186,21 +272,46 @@ def _run_swap(args: argparse.Namespace) -> int:
 
 def _faces_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("original", help="image or video")
-    parser.add_argument("-o", "--out", help="save the faces with their keypoints (PNG) here")
+    parser.add_argument(
+        "--picture",
+        "-o",
+        "--out",
+        dest="picture",
+        help="save the picture of the numbered faces here (default: in the output folder)",
+    )
 
 
-@_register("faces", "list the faces of an image or video (get-face)", _faces_arguments)
+@_register(
+    "faces", "list the faces of an image or video by number, with a picture", _faces_arguments
+)
 def _run_faces(args: argparse.Namespace) -> int:
     check_out_path(getattr(args, "out", None) or getattr(args, "picture", None))
     client = _client(args)
     faces = client.detect_faces(args.original)
-    print(f"{len(faces)} face{'s' if len(faces) != 1 else ''} (task {faces.task_id})")
+    n = len(faces)
+    order = ", numbered in reading order" if n > 1 else ""
+    print(
+        f"{n} face{'s' if n != 1 else ''} in {Path(args.original).name} "
+        f"(task {faces.task_id}){order}"
+    )
     for face in faces:
-        points = " ".join(f"{x},{y}" for x, y in face.points)
-        print(f"  [{face.index}] {face.width}x{face.height}  kps {points}  {face.path}")
-    if args.out:
-        faces.plot().savefig(args.out)
-        print(args.out)
+        where = ""
+        if face.box is not None:
+            x, y, w, h = (round(v) for v in face.box)
+            where = f"  at x={x} y={y} ({w}x{h})"
+        print(f"  face {face.number}: {face.width}x{face.height}{where}  crop {face.path}")
+    if n:
+        picture = Path(args.picture or Path(args.output_dir) / f"faces-{faces.task_id}.png")
+        on_photo = faces.kind != "video" and any(face.box is not None for face in faces)
+        figure = faces.plot(on=args.original) if on_photo else faces.plot()
+        figure.savefig(picture)
+        what = "on the original" if on_photo else "(crops)"
+        print(f"Numbered faces {what}: {picture}")
+    if n > 1:
+        print(
+            f"Swap one: mio-nb swap {args.original} NEW --face 1; several: "
+            f"mio-nb swap {args.original} --pair 1=A.jpg --pair 2=B.jpg"
+        )
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from .errors import (
     TaskTimeoutError,
     UnsupportedFormatError,
 )
+from .formats import accepted_names
 from .transfer import UploadError
 
 __all__ = ["explain"]
@@ -66,10 +67,7 @@ def explain(error: BaseException, during: str = "swap") -> str:
             "a photo of someone who agreed to it."
         )
     if isinstance(error, UnsupportedFormatError):
-        return (
-            "The service does not accept this file's format: use JPG, PNG, WEBP or GIF images, "
-            "or MP4, MOV, M4V or WEBM videos."
-        )
+        return f"The service does not accept this file's format: use {accepted_names('main')}."
     if isinstance(error, FileTooLargeError):
         return (
             "The file is over the 500 MB limit: trim the video or lower its resolution, then "

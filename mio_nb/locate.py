@@ -633,4 +633,9 @@ def place_faces(faces: FaceSet) -> FaceSet:
         if where is not None:
             taken.append(where.box)
         placed.append(face if where is None else replace(face, box=where.box))
+    from .results import in_reading_order
+
+    if all(face.box is not None for face in placed):
+        # Numbered in reading order, whatever order the API listed them in (see results).
+        return replace(faces, faces=in_reading_order(placed))
     return replace(faces, faces=tuple(placed))

@@ -224,9 +224,9 @@ def plot_faces(faces: Iterable[Face], *, columns: int | None = None, size: float
             ax.set_axis_off()
             continue
         face = faces[i]
-        # The badge is the number the widget shows ("Detected face 1"); the title is the index.
-        _draw(ax, face.image(), keypoints(face.kps), face.index + 1)
-        ax.set_title(f"faces[{face.index}]", fontsize=9)
+        # The badge is the number shown everywhere; the title adds the Python index.
+        _draw(ax, face.image(), keypoints(face.kps), face.number)
+        ax.set_title(f"face {face.number} (faces[{face.index}])", fontsize=9)
     if not faces:
         fig.text(0.5, 0.5, "no faces", ha="center", va="center")
     return fig
@@ -258,7 +258,7 @@ def plot_faces_on_photo(
     missing = []
     for face in faces:
         if face.box is None:
-            missing.append(face.index + 1)
+            missing.append(face.number)
             continue
         x, y, bw, bh = face.box
         ax.add_patch(
@@ -275,7 +275,7 @@ def plot_faces_on_photo(
                 linewidths=0.8, zorder=3,
             )  # fmt: skip
         ax.text(
-            x, y, str(face.index + 1), ha="left", va="bottom", fontsize=12, fontweight="bold",
+            x, y, str(face.number), ha="left", va="bottom", fontsize=12, fontweight="bold",
             color="white", zorder=4,
             bbox={"boxstyle": "round,pad=0.2", "facecolor": "#222222", "alpha": 0.85, "lw": 0},
         )  # fmt: skip

@@ -9,8 +9,8 @@ no URL of the kernel's file server, so they show in JupyterLab, Notebook 7, VS C
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,9 +77,12 @@ def _kps(raw: Any) -> dict[str, dict[str, int]]:
 class Face:
     """One face found by :meth:`Client.detect_faces`: its crop and five keypoints.
 
-    ``index`` is its position in the FaceSet (``faces[index]``); ``key`` identifies the crop on
-    the server (the API's ``avatar_part_key``); ``kps`` maps "1".."5" (left eye, right eye, nose
-    tip, left and right mouth corner, as seen in the image) to ``{"x", "y"}`` in crop pixels;
+    ``index`` is its position in the FaceSet (``faces[index]``, 0-based, as Python counts);
+    ``number`` (``index + 1``) is what the widget, plots, the CLI and reprs call it ("face 1"):
+    faces are numbered in reading order (rows top to bottom, left to right). ``key`` identifies
+    the crop on the server (the API's ``avatar_part_key``); ``kps`` maps "1".."5" (left eye,
+    right eye, nose tip, left and right mouth corner, as seen in the image) to ``{"x", "y"}`` in
+    crop pixels;
     ``path`` is the crop saved locally. ``box`` is where the crop lies in the original image,
     ``(x, y, width, height)`` in original pixels, found by matching the crop against the original
     (:mod:`mio_nb.locate`); None when it could not be located with confidence (or for videos).
@@ -110,6 +113,11 @@ class Face:
         )
 
     @property
+    def number(self) -> int:
+        """The face's number as shown everywhere (1, 2, ...): ``faces[0].number == 1``."""
+        return self.index + 1
+
+    @property
     def points(self) -> list[tuple[int, int]]:
         """The keypoints as ``[(x, y), ...]`` in the order 1..5."""
         return [(p["x"], p["y"]) for _, p in sorted(self.kps.items())]
@@ -134,23 +142,51 @@ class Face:
         from PIL import Image
 
         if self.path is None:
-            raise FileNotFoundError(f"Face {self.index} has no saved crop.")
+            raise FileNotFoundError(f"Face {self.number} has no saved crop.")
         with Image.open(self.path) as img:
             img.load()
             return img
 
     def png(self) -> bytes:
-        """The crop with its keypoints and its on-screen number (``index + 1``) drawn."""
+        """The crop with its keypoints and its number drawn."""
         from .plotting import draw_face
 
-        return draw_face(self.image(), self.kps, self.index + 1)
+        return draw_face(self.image(), self.kps, self.number)
 
     def _repr_png_(self) -> bytes | None:
         return self.png() if self.path is not None else None
 
     def __repr__(self) -> str:
         size = f", {self.width}x{self.height}" if self.width and self.height else ""
-        return f"Face(index={self.index}{size}, task_id={self.task_id}, key={self.key!r})"
+        return (
+            f"<Face: face {self.number} (faces[{self.index}]){size}, task_id={self.task_id}, "
+            f"key={self.key!r}>"
+        )
+
+
+def in_reading_order(faces: Sequence[Face]) -> tuple[Face, ...]:
+    """``faces`` (all located: ``box`` set) in reading order and re-indexed, so that their
+    numbers are the order a person counts a group photo in: faces whose centres lie within half
+    a face height of a row's share it, rows top to bottom, left to right within a row (the rule
+    the sandbox's detector applies, for a real API whose order is its own)."""
+    rows: list[list[Face]] = []
+
+    def centre(face: Face) -> tuple[float, float]:
+        x, y, w, h = face.box or (0.0, 0.0, 0.0, 0.0)
+        return x + w / 2, y + h / 2
+
+    for face in sorted(faces, key=lambda f: centre(f)[1]):
+        if rows:
+            row = rows[-1]
+            row_y = sum(centre(f)[1] for f in row) / len(row)
+            row_h = sum((f.box or (0, 0, 0, 0))[3] for f in row) / len(row)
+            height = (face.box or (0, 0, 0, 0))[3]
+            if abs(centre(face)[1] - row_y) < 0.5 * max(row_h, height):
+                row.append(face)
+                continue
+        rows.append([face])
+    ordered = [face for row in rows for face in sorted(row, key=lambda f: centre(f)[0])]
+    return tuple(replace(face, index=i) for i, face in enumerate(ordered))
 
 
 @dataclass(frozen=True)
@@ -195,9 +231,18 @@ class FaceSet:
             return None
         return self.plot()._repr_png_()  # type: ignore[attr-defined]  # light enough for a notebook
 
+    def face(self, number: int) -> Face:
+        """Face ``number`` as shown (1, 2, ...): ``faces.face(1) is faces[0]``."""
+        if not 1 <= number <= len(self.faces):
+            shown = f"1 to {len(self.faces)}" if self.faces else "none"
+            raise IndexError(f"No face {number}: the faces are numbered {shown}.")
+        return self.faces[number - 1]
+
     def __repr__(self) -> str:
         source = self.source.name if self.source else self.source_path
         found = f"{len(self)} face" + ("" if len(self) == 1 else "s")
+        if self.faces:
+            found += f" numbered 1-{len(self)}" if len(self) > 1 else " (face 1)"
         return f"FaceSet({found}, task_id={self.task_id}" + (
             f", source={source!r})" if source else ")"
         )

@@ -14,6 +14,7 @@ PosixPath('.../group-3-v2.png')
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -211,3 +212,24 @@ def sample_video(
 
     name = f"video-{faces}p-{seconds:g}s-{height}-{'a' if audio else 'n'}-{fps}-{_VERSION}.mp4"
     return _cached(name, write)
+
+
+def export(folder: str | os.PathLike[str]) -> list[Path]:
+    """Copy sample files to try the command line on into ``folder``: ``group.png`` (three
+    faces), ``grace.jpg`` and ``astronaut.png`` (one face each). Returns their paths."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    files = {"group.png": group_photo(faces=3), "grace.jpg": grace_hopper(),
+             "astronaut.png": astronaut()}  # fmt: skip
+    out = []
+    for name, src in files.items():
+        shutil.copyfile(src, target / name)
+        out.append(target / name)
+    return out
+
+
+if __name__ == "__main__":  # python -m mio_nb.samples DIR
+    import sys
+
+    for path in export(sys.argv[1] if len(sys.argv) > 1 else "mio-nb-samples"):
+        print(path)

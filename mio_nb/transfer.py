@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, SUPPORTED_NAMES, FileFormat, sniff
+from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, ROLE_KINDS, SENTENCES, FileFormat, refusal, sniff
 
 #: Kernel -> browser part size: well under Colab's ~1 MB message limit, and still fast.
 MEDIA_CHUNK_BYTES = 512 * 1024
@@ -35,8 +35,6 @@ MAX_EARLY_CHUNKS = 16
 #: Uploads that may be in progress at once (each holds an open file).
 MAX_OPEN_UPLOADS = 8
 
-#: What each upload role may be: the original is an image or a video, a new face an image.
-ROLE_KINDS = {"main": ("image", "video"), "new_face": ("image",)}
 
 SendFn = Callable[[dict, list], None]
 
@@ -63,13 +61,10 @@ def safe_name(name: str, default: str = "file") -> str:
 
 def check_head(name: str, head: bytes, role: str) -> FileFormat:
     """The format of a file from its first bytes, or :class:`UploadError` saying why not."""
+    problem = refusal(name, head, role)  # the sentence says what the file is (formats.py)
     fmt = sniff(head)
-    if fmt is None:
-        raise UploadError(f"{name} is not a supported file: use {SUPPORTED_NAMES}.")
-    if fmt.kind not in ROLE_KINDS.get(role, ("image", "video")):
-        raise UploadError(
-            f"{name} is a {fmt.kind}: a new face must be an image (JPG, PNG, WEBP or GIF)."
-        )
+    if problem or fmt is None:
+        raise UploadError(problem or SENTENCES["unknown"])
     return fmt
 
 
@@ -77,11 +72,12 @@ def check_size(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
     """:class:`UploadError` when ``size`` is 0 or over ``limit`` (never above MAX_UPLOAD_BYTES)."""
     limit = min(limit, MAX_UPLOAD_BYTES)
     if size <= 0:
-        raise UploadError(f"{name} is empty: choose another file.")
+        raise UploadError(SENTENCES["empty"].format(name=name))
     if size > limit:
         raise UploadError(
-            f"{name} is {human_bytes(size)}, over the {human_bytes(limit)} limit: use a shorter "
-            "or smaller file."
+            SENTENCES["too_large"].format(
+                name=name, size=human_bytes(size), limit=human_bytes(limit)
+            )
         )
 
 

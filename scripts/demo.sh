@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The demo: set up mio-nb (idempotent), then open JupyterLab on notebooks/01_quickstart.ipynb.
-# With no MIOCREATE_* credentials the notebook starts the local sandbox by itself; "Run > Run All
-# Cells" gives a swapped face. JupyterLab listens on 127.0.0.1 only; the same server serves
-# Notebook 7 (/tree, /notebooks/...).
+# The demo: set up mio-nb (idempotent), then open JupyterLab on a working copy of
+# notebooks/01_quickstart.ipynb. With no MIOCREATE_* credentials the notebook starts the local
+# sandbox by itself; "Run > Run All Cells" gives a swapped face. JupyterLab listens on 127.0.0.1
+# only; the same server serves Notebook 7 (/tree, /notebooks/...). The shipped notebooks are never
+# opened (saving would change the repository): working copies go to .demo/ (or $MIO_NB_DEMO_DIR).
 #
 # Usage: scripts/demo.sh [--no-browser] [--port N]
 #   --no-browser   print the URL instead of opening a browser (the default with no display or
@@ -37,6 +38,14 @@ if [[ ! -f notebooks/$notebook ]]; then
   exit 1
 fi
 
+# Working copies of the notebooks: what the demo opens, runs and saves. A copy already there is
+# kept (it may hold your edits); delete the folder to start again from the shipped notebooks.
+workdir=${MIO_NB_DEMO_DIR:-$root/.demo}
+mkdir -p "$workdir"
+for shipped in notebooks/*.ipynb; do
+  [[ -e $workdir/$(basename "$shipped") ]] || cp "$shipped" "$workdir/"
+done
+
 # A port: the one asked for, else 8888 if free, else any free one.
 if [[ -z $port ]]; then
   port=$("$python" - <<'PY'
@@ -60,7 +69,7 @@ args=(
   --ServerApp.ip=127.0.0.1
   "--ServerApp.port=$port"
   --ServerApp.port_retries=0
-  "--ServerApp.root_dir=$root/notebooks"
+  "--ServerApp.root_dir=$workdir"
   --LabApp.news_url=None
   --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 )
@@ -76,7 +85,7 @@ echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": tr
 export JUPYTER_CONFIG_PATH="$extra_config${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
 
 echo "mio-nb demo: starting JupyterLab on 127.0.0.1:$port (Ctrl-C to stop)"
-cd notebooks
+cd "$workdir"
 # The token goes through the environment, not the command line (which `ps` shows).
 JUPYTER_TOKEN=$token "$python" -m jupyterlab "${args[@]}" "$notebook" &
 server=$!
@@ -112,5 +121,8 @@ echo "mio-nb demo: JupyterLab is ready. Open this URL in a browser, then Run > R
 echo "    $url"
 echo "mio-nb demo: or in Notebook 7:"
 echo "    $classic_url"
+echo "mio-nb demo: the notebooks opened are working copies in $workdir (notebooks/ stays as shipped)."
+echo "mio-nb demo: the command line is $venv/bin/mio-nb (not on PATH: write that path, or first"
+echo "    source $venv/bin/activate), e.g.  $venv/bin/mio-nb faces photo.jpg"
 echo
 wait "$server"

@@ -2,6 +2,7 @@
 // One big comm message fails silently (ipywidgets FileUpload breaks above ~10 MB on Jupyter and
 // ~1 MB on Colab), so files go up in UPLOAD_CHUNK_BYTES pieces with a window of unacknowledged
 // chunks, and media comes down as numbered parts reassembled here.
+import { MSG } from "./shared.js";
 
 /** As big as Colab allows (its websocket frames stay under 1,000,000 bytes: a chunk's frame is
  * ~983,500 with its header, see tests/browser/test_browser_colab.py): fewer messages per MB is
@@ -63,7 +64,7 @@ function byteLength(buffer) {
 }
 
 /**
- * Reassembles media the kernel sends as {type: "media", key, transfer, part, parts, mime, size}
+ * Reassembles media the kernel sends as {type: MSG.MEDIA, key, transfer, part, parts, mime, size}
  * with one buffer each. Keys name immutable content (they carry a revision), so a key, once
  * complete, is never replaced; parts of other transfers of the same key are ignored.
  */

@@ -1,23 +1,26 @@
 import { formatBytes } from "./text.js";
+import {
+  ACCEPTED,
+  HEAD_BYTES,
+  MAX_UPLOAD_BYTES,
+  OTHER_FILES,
+  PICTURE_BRANDS,
+  QUICKTIME_ATOMS,
+  ROLE_KINDS,
+  ROLE_WORDS,
+  SENTENCES,
+  SUPPORTED,
+} from "./shared.js";
 
-// What a file is, by its first bytes: the same rules as mio_nb/formats.py `sniff`, so the browser
-// refuses exactly what the kernel (and the API) would refuse, before any byte is sent.
+// What a file is, by its first bytes: the rules of mio_nb/formats.py (`sniff`, `describe`,
+// `refusal`), with its tables and sentences generated into shared.js, so the browser refuses
+// exactly what the kernel (and the API) would refuse, in the same words, before a byte is sent.
+// tests/widget/test_widget_shared.py runs both on the same files and compares.
 
-export const HEAD_BYTES = 64;
-export const MAX_UPLOAD_BYTES = 500_000_000;
-export const SUPPORTED_NAMES = "JPG, PNG, WEBP, GIF, M4V, MP4, MOV and WEBM";
+export { HEAD_BYTES, MAX_UPLOAD_BYTES };
 
-const fmt = (name, kind, mime) => Object.freeze({ name, kind, mime });
-export const JPG = fmt("jpg", "image", "image/jpeg");
-export const PNG = fmt("png", "image", "image/png");
-export const WEBP = fmt("webp", "image", "image/webp");
-export const GIF = fmt("gif", "image", "image/gif");
-export const MP4 = fmt("mp4", "video", "video/mp4");
-export const M4V = fmt("m4v", "video", "video/x-m4v");
-export const MOV = fmt("mov", "video", "video/quicktime");
-export const WEBM = fmt("webm", "video", "video/webm");
-
-const QUICKTIME_ATOMS = ["moov", "mdat", "wide", "free", "skip", "pnot"];
+const byName = Object.fromEntries(SUPPORTED.map((f) => [f.name, Object.freeze(f)]));
+export const { jpg: JPG, png: PNG, webp: WEBP, gif: GIF, mp4: MP4, m4v: M4V, mov: MOV, webm: WEBM } = byName;
 
 function ascii(bytes, start, end) {
   let s = "";
@@ -25,9 +28,9 @@ function ascii(bytes, start, end) {
   return s;
 }
 
-function startsWith(bytes, prefix) {
-  if (bytes.length < prefix.length) return false;
-  return prefix.every((b, i) => bytes[i] === b);
+function startsWith(bytes, prefix, offset = 0) {
+  if (bytes.length < offset + prefix.length) return false;
+  return prefix.every((b, i) => bytes[offset + i] === b);
 }
 
 /** The supported format of a file whose first bytes are `head` (a Uint8Array), or null. */
@@ -40,6 +43,7 @@ export function sniff(head) {
   if (six === "GIF87a" || six === "GIF89a") return GIF;
   if (ascii(b, 4, 8) === "ftyp") {
     const brand = ascii(b, 8, 12);
+    if (PICTURE_BRANDS.includes(brand)) return null;
     if (brand === "qt  ") return MOV;
     if (brand === "M4V " || brand === "M4VH" || brand === "M4VP") return M4V;
     return MP4;
@@ -49,22 +53,66 @@ export function sniff(head) {
   return null;
 }
 
+/** True when `head` reads as text (UTF-8, no control bytes but tab and line ends). */
+export function looksLikeText(head) {
+  if (!head.length) return false;
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(head);
+  } catch {
+    // only a character cut at the end is forgiven
+    for (let cut = 1; cut <= 3 && text === undefined; cut++) {
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(0, head.length - cut));
+      } catch {
+        /* try a shorter cut */
+      }
+    }
+    if (text === undefined) return false;
+  }
+  // Python's str.isprintable: no control, format, private or unassigned characters, and no
+  // separator but the plain space.
+  const rest = text.replace(/[\t\r\n\f]/g, "");
+  return !/[\p{C}\p{Zl}\p{Zp}]/u.test(rest) && !/\p{Zs}/u.test(rest.replace(/ /g, ""));
+}
+
+/** What a file is: [sentence key, words], as mio_nb/formats.py `describe`. */
+export function describe(head) {
+  if (!head.length) return ["empty", "empty"];
+  const text = looksLikeText(head);
+  for (const { offset, magic, what, picture } of OTHER_FILES) {
+    if (magic.length <= 2 && text) continue;
+    if (startsWith(head, magic, offset)) return [picture ? "other_picture" : "other", what];
+  }
+  const start = ascii(head, 0, head.length).trimStart().slice(0, 64).toLowerCase();
+  if (start.startsWith("<!doctype html") || start.startsWith("<html")) return ["web_page", "a web page"];
+  if (start.includes("<svg")) return ["other_picture", "an SVG drawing"];
+  if (text) return ["text", "text"];
+  return ["unknown", ""];
+}
+
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+}
+
+/** Why a file cannot go in slot `role` ("main" or "new_face"), naming what it is; or null. */
+export function refusal(name, head, role) {
+  const b = head instanceof Uint8Array ? head : new Uint8Array(head);
+  const kinds = ROLE_KINDS[role] || ["image", "video"];
+  const values = { name, accepted: ACCEPTED[role] || ACCEPTED.main, slot: ROLE_WORDS[role] || "" };
+  const format = sniff(b);
+  if (format !== null) return kinds.includes(format.kind) ? null : fill(SENTENCES.video_as_face, values);
+  const [key, what] = describe(b);
+  return fill(SENTENCES[key], { ...values, what });
+}
+
 /**
  * Why a file cannot be used, as a sentence saying what to do, or null when it can.
  * `role` is "main" (image or video) or "new_face" (image only).
  */
 export function checkFile({ name, size, head, role, maxBytes = MAX_UPLOAD_BYTES }) {
   const limit = Math.min(maxBytes, MAX_UPLOAD_BYTES);
-  if (size === 0) return `${name} is empty: choose another file.`;
-  if (size > limit) {
-    return `${name} is ${formatBytes(size)}, over the ${formatBytes(limit)} limit: use a shorter or smaller file.`;
-  }
-  const format = sniff(head);
-  if (format === null) {
-    return `${name} is not a supported file: use ${SUPPORTED_NAMES}.`;
-  }
-  if (role === "new_face" && format.kind !== "image") {
-    return `${name} is a video: a new face must be an image (JPG, PNG, WEBP or GIF).`;
-  }
-  return null;
+  if (size === 0) return fill(SENTENCES.empty, { name });
+  if (size > limit) return fill(SENTENCES.too_large, { name, size: formatBytes(size), limit: formatBytes(limit) });
+  return refusal(name, head, role);
 }

@@ -113,7 +113,8 @@ export class NewFaceCards {
             "aria-describedby": `${this.uid(`new-${face.label}`)} ${this.uid(`note-${face.label}`)}`,
             "data-new-face": face.label,
             title: face.name,
-            onclick: () => this.onPick(target),
+            // A new face with no face in it cannot be paired: its note says why.
+            onclick: () => this.cards.get(face.label).unusable || this.onPick(target),
             onkeydown: (event) => {
               if (isUndoKey(event)) {
                 event.preventDefault();
@@ -153,6 +154,8 @@ export class NewFaceCards {
       const selected = selection && selection.kind === "new" && selection.label === face.label;
       button.setAttribute("aria-pressed", selected ? "true" : "false");
       button.classList.toggle("mio-card-bad", face.check === "none" || face.check === "several");
+      card.unusable = face.check === "none";
+      button.setAttribute("aria-disabled", card.unusable ? "true" : "false");
       flag(remove, "disabled", busy);
       note.textContent = face.note || "";
       flag(note, "hidden", !face.note);

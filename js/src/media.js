@@ -1,5 +1,6 @@
 // Media the kernel sends as binary buffers (pictures, videos), kept as Blob URLs by key.
 import { MediaAssembler } from "./chunks.js";
+import { MSG } from "./shared.js";
 
 export class MediaStore {
   /** @param {(content: object) => void} send  posts a message to the kernel */
@@ -43,7 +44,7 @@ export class MediaStore {
     const missing = [...keys].filter((k) => !this.assembler.has(k) && !this.requested.has(k));
     if (missing.length) {
       for (const k of missing) this.requested.add(k);
-      this.send({ type: "want", keys: missing });
+      this.send({ type: MSG.WANT, keys: missing });
     }
   }
 

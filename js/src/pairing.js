@@ -1,6 +1,7 @@
 // Pairing by clicks, as pure functions of (selection, pairs): the view keeps the selection, the
 // kernel keeps the pairs (the `pair_list` trait, [[face_index, "A"], ...]); a click returns the new
 // selection and, when it changes a pair, the message to send to the kernel.
+import { MSG } from "./shared.js";
 
 /** How many pair colours the CSS defines (--mio-pair-0 ... --mio-pair-7). */
 export const PAIR_COLOURS = 8;
@@ -45,7 +46,7 @@ export function click(selection, pairs, target) {
     if (selection && selection.kind === "new") {
       return {
         selection: null,
-        message: { type: "pair", face: target.index, new_face: selection.label },
+        message: { type: MSG.PAIR, face: target.index, new_face: selection.label },
       };
     }
     if (selection && selection.kind === "face" && selection.index === target.index) {
@@ -56,7 +57,7 @@ export function click(selection, pairs, target) {
   if (selection && selection.kind === "face") {
     return {
       selection: null,
-      message: { type: "pair", face: selection.index, new_face: target.label },
+      message: { type: MSG.PAIR, face: selection.index, new_face: target.label },
     };
   }
   if (selection && selection.kind === "new" && selection.label === target.label) {
@@ -71,10 +72,10 @@ export function click(selection, pairs, target) {
  */
 export function undoKey(pairs, target) {
   if (target.kind === "face") {
-    return pairs.some(([face]) => face === target.index) ? { type: "unpair", face: target.index } : null;
+    return pairs.some(([face]) => face === target.index) ? { type: MSG.UNPAIR, face: target.index } : null;
   }
   return pairs.some(([, label]) => label === target.label)
-    ? { type: "unpair_new", new_face: target.label }
+    ? { type: MSG.UNPAIR_NEW, new_face: target.label }
     : null;
 }
 

@@ -32,15 +32,20 @@ export class Photo {
     this.stage = h("div", { class: "mio-photo-stage" });
     this.boxes = h("div", { class: "mio-photo-boxes", role: "group", "aria-label": "Faces on the photo" });
     this.caption = h("p", { class: "mio-muted mio-photo-caption" });
-    this.el = h("div", { class: "mio-photo" }, this.stage, this.caption);
+    // A video's people: a frame with each person boxed and numbered, and when they are seen.
+    this.people = h("div", { class: "mio-people", role: "group", "aria-label": "People in the video" });
+    this.el = h("div", { class: "mio-photo" }, this.stage, this.caption, this.people);
+    this.peopleKey = null;
+    this.peopleButtons = new Map();
     this.key = null;
     this.boxSignature = null;
     this.buttons = new Map();
     this.video = null;
   }
 
-  /** @param {{main: object, url: string|null, faces: object[], pairs: any[], selection: object|null}} s */
-  render({ main, url, faces, pairs, selection }) {
+  /** @param {{main: object, url: string|null, faces: object[], pairs: any[], selection: object|null, media: object}} s */
+  render({ main, url, faces, pairs, selection, media }) {
+    this.renderPeople(main.kind === "video" ? faces : [], pairs, selection, media);
     const key = `${main.kind}|${url || ""}`;
     if (key !== this.key) {
       this.key = key;
@@ -77,7 +82,75 @@ export class Photo {
   describeVideo(main) {
     const d = this.video && this.video.duration;
     const duration = Number.isFinite(d) ? formatElapsed(d) : "unknown length";
-    this.caption.textContent = `Video, ${duration}, muted preview. Each person's best crop is a card below.`;
+    this.caption.textContent = `Video, ${duration}, muted preview. Each person found is boxed on a frame below; click a box to pair.`;
+  }
+
+  /** Frames of a video with its people boxed (numbered like the gallery), clickable to pair. */
+  renderPeople(faces, pairs, selection, media) {
+    const placed = faces.filter((f) => f.person);
+    const frames = [...new Set(placed.map((f) => f.person.frame))];
+    const key = placed.map((f) => `${f.index}:${f.person.frame}:${f.person.box.join(",")}`).join("|") + frames.map((k) => (media && media.url(k)) || "").join("|");
+    if (key !== this.peopleKey) {
+      this.peopleKey = key;
+      this.peopleButtons.clear();
+      const figures = frames.map((frame) => {
+        const here = placed.filter((f) => f.person.frame === frame);
+        const { frame_width: fw, frame_height: fh } = here[0].person;
+        const boxes = here.map((face) => {
+          const [x, y, w, hgt] = face.person.box;
+          const target = { kind: "face", index: face.index };
+          const number = h("span", { class: "mio-box-number" }, String(face.index));
+          const button = h(
+            "button",
+            {
+              type: "button",
+              class: "mio-box",
+              "aria-label": `Face ${face.index} in the video, seen at ${face.person.seen}`,
+              "data-face": face.index,
+              style: `left:${pct(x, fw)};top:${pct(y, fh)};width:${pct(w, fw)};height:${pct(hgt, fh)}`,
+              onclick: () => this.onPick(target),
+              onkeydown: (event) => {
+                if (isUndoKey(event)) {
+                  event.preventDefault();
+                  this.onUndoKey(target);
+                }
+              },
+            },
+            number,
+          );
+          this.peopleButtons.set(face.index, { button, number });
+          return button;
+        });
+        const url = media && media.url(frame);
+        const seen = here.map((f) => `face ${f.index}: seen at ${f.person.seen}`).join("; ");
+        return h(
+          "figure",
+          { class: "mio-people-frame" },
+          h(
+            "div",
+            { class: "mio-photo-stage" },
+            url ? h("img", { src: url, alt: "A frame of the video", class: "mio-photo-img", draggable: "false" }) : h("span", {}),
+            h("div", { class: "mio-photo-boxes" }, ...boxes),
+          ),
+          h("figcaption", { class: "mio-muted" }, seen),
+        );
+      });
+      replaceChildren(this.people, ...figures);
+    }
+    flag(this.people, "hidden", placed.length === 0);
+    const byFace = new Map(pairs.map(([f, l]) => [f, l]));
+    for (const [index, { button, number }] of this.peopleButtons) {
+      const label = byFace.get(index);
+      number.textContent = label ? `${index} → ${label}` : String(index);
+      markPair(button, label);
+      const selected = selection && selection.kind === "face" && selection.index === index;
+      button.setAttribute("aria-pressed", selected ? "true" : "false");
+    }
+  }
+
+  /** Media keys of the frames the people are shown on. */
+  static frameKeys(faces) {
+    return [...new Set(faces.filter((f) => f.person).map((f) => f.person.frame))];
   }
 
   renderBoxes(main, faces, pairs, selection) {

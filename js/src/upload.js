@@ -5,6 +5,7 @@
 
 import { checkFile, HEAD_BYTES } from "./formats.js";
 import { UploadFlow, UPLOAD_CHUNK_BYTES, UPLOAD_WINDOW } from "./chunks.js";
+import { MSG } from "./shared.js";
 
 /** Bytes read from the file at once (then sent in chunks). */
 export const READ_AHEAD = 4 * 1024 * 1024;
@@ -55,7 +56,7 @@ export function uploadFile({
     const armStall = () => {
       clearTimeout(stallTimer);
       stallTimer = setTimeout(() => {
-        send({ type: "upload_cancel", upload }, []);
+        send({ type: MSG.UPLOAD_CANCEL, upload }, []);
         finish(new Error(`The kernel stopped answering while ${name} was sent: is it still running? Try again.`));
       }, stallMs);
     };
@@ -98,14 +99,14 @@ export function uploadFile({
         for (let chunk = flow.next(); chunk && !finished; chunk = flow.next()) {
           const data = await readChunk(chunk);
           if (finished) return;
-          send({ type: "upload_chunk", upload, offset: chunk.offset }, [data]);
+          send({ type: MSG.UPLOAD_CHUNK, upload, offset: chunk.offset }, [data]);
         }
         if (flow.done && !ended && !finished) {
           ended = true;
-          send({ type: "upload_end", upload }, []);
+          send({ type: MSG.UPLOAD_END, upload }, []);
         }
       } catch (err) {
-        send({ type: "upload_cancel", upload }, []);
+        send({ type: MSG.UPLOAD_CANCEL, upload }, []);
         finish(new Error(`${name} could not be read in the browser (${err.message}): choose it again.`));
       } finally {
         pumping = false;
@@ -114,7 +115,7 @@ export function uploadFile({
 
     const unsubscribe = listen((msg) => {
       if (!msg || msg.upload !== upload || finished) return;
-      if (msg.type === "upload_ack") {
+      if (msg.type === MSG.UPLOAD_ACK) {
         try {
           flow.ack(msg.received);
         } catch (err) {
@@ -124,15 +125,15 @@ export function uploadFile({
         armStall();
         onProgress(flow.acked, file.size);
         pump();
-      } else if (msg.type === "upload_done") {
+      } else if (msg.type === MSG.UPLOAD_DONE) {
         onProgress(file.size, file.size);
         finish(null);
-      } else if (msg.type === "upload_error") {
+      } else if (msg.type === MSG.UPLOAD_ERROR) {
         finish(new Error(msg.message));
       }
     });
 
-    send({ type: "upload_start", upload, role, name, size: file.size }, []);
+    send({ type: MSG.UPLOAD_START, upload, role, name, size: file.size }, []);
     armStall();
     watchProgress();
     onProgress(0, file.size);

@@ -10,10 +10,10 @@ import { formatBytes, formatElapsed, uploadProgressText } from "./text.js";
 import { MediaStore } from "./media.js";
 import { Photo } from "./photo.js";
 import { FaceCards, NewFaceCards } from "./gallery.js";
+import { ResultSection } from "./result.js";
 import { TRAIT_NAMES, readTraits } from "./traits.js";
+import { ACCEPT_ATTRIBUTE, MSG } from "./shared.js";
 
-const IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/gif,.jpg,.jpeg,.png,.webp,.gif";
-const VIDEO_TYPES = "video/mp4,video/x-m4v,video/quicktime,video/webm,.mp4,.m4v,.mov,.webm";
 
 /** Where a role's uploads report: "main" in the original's section, new faces in theirs. */
 const PLACE_OF_ROLE = { main: "original", new_face: "new_faces" };
@@ -33,9 +33,6 @@ class View {
     this.localError = { place: "", text: "" };
     this.busySince = null;
     this.timer = null;
-    this.lastResultId = null;
-    this.compare = 50;
-    this.sideBySide = false;
     this.build();
   }
 
@@ -52,7 +49,7 @@ class View {
 
   onCustom(content, buffers) {
     if (!content || typeof content !== "object") return;
-    if (content.type === "media") {
+    if (content.type === MSG.MEDIA) {
       this.media.add(content, buffers);
       return;
     }
@@ -67,6 +64,7 @@ class View {
     for (const f of t.faces) if (f.media) keys.add(f.media);
     for (const n of t.new_faces) if (n.media) keys.add(n.media);
     for (const k of NewFaceCards.choiceKeys(t.new_faces)) keys.add(k);
+    for (const k of Photo.frameKeys(t.faces)) keys.add(k);
     const entry = this.shownEntry();
     if (entry && entry.media) keys.add(entry.media);
     return keys;
@@ -109,7 +107,7 @@ class View {
       class: "mio-visually-hidden",
       tabindex: "-1",
       "aria-label": "Original file",
-      accept: `${IMAGE_TYPES},${VIDEO_TYPES}`,
+      accept: ACCEPT_ATTRIBUTE.main,
       onchange: () => {
         const file = this.mainInput.files && this.mainInput.files[0];
         if (file) this.queueUpload(file, "main");
@@ -131,7 +129,7 @@ class View {
         "div",
         { class: "mio-row" },
         this.chooseMain,
-        h("span", { class: "mio-muted" }, "or drop an image or video here"),
+        h("span", { class: "mio-muted" }, "or drop a picture or a video here"),
         this.mainInput,
       ),
       this.mainInfo,
@@ -145,18 +143,18 @@ class View {
       uid,
       onPick: pick,
       onUndoKey: undoByKey,
-      onUnpair: (face) => this.action({ type: "unpair", face }, "swap"),
+      onUnpair: (face) => this.action({ type: MSG.UNPAIR, face }, "swap"),
     });
     this.faceEmpty = h("p", { class: "mio-muted" });
     this.detectAgain = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "detect" }, "original") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.DETECT }, "original") },
       "Find faces again",
     );
     const facesSection = h(
       "section",
       { class: "mio-section", "aria-label": "Detected faces section" },
-      h("h3", { class: "mio-heading" }, "2. Detected faces"),
+      h("h3", { class: "mio-heading" }, "Faces found"),
       this.faceEmpty,
       this.detectAgain,
       this.faceCards.el,
@@ -169,7 +167,7 @@ class View {
       class: "mio-visually-hidden",
       tabindex: "-1",
       "aria-label": "New face file",
-      accept: IMAGE_TYPES,
+      accept: ACCEPT_ATTRIBUTE.new_face,
       onchange: () => {
         for (const file of this.newInput.files || []) this.queueUpload(file, "new_face");
         this.newInput.value = "";
@@ -184,25 +182,25 @@ class View {
       uid,
       onPick: pick,
       onUndoKey: undoByKey,
-      onRemove: (label) => this.action({ type: "remove_new_face", new_face: label }, "new_faces"),
-      onChoose: (label, face) => this.action({ type: "choose_new_face", new_face: label, face }, "new_faces"),
+      onRemove: (label) => this.action({ type: MSG.REMOVE_NEW_FACE, new_face: label }, "new_faces"),
+      onChoose: (label, face) => this.action({ type: MSG.CHOOSE_NEW_FACE, new_face: label, face }, "new_faces"),
     });
     this.removedText = h("span", {});
     this.undoRemove = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "undo_remove" }, "new_faces") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.UNDO_REMOVE }, "new_faces") },
       "Undo",
     );
     this.removedLine = h("p", { class: "mio-removed", role: "status", hidden: true }, this.removedText, " ", this.undoRemove);
     const newSection = h(
       "section",
       { class: "mio-section mio-drop", "aria-label": "New faces section" },
-      h("h3", { class: "mio-heading" }, "3. New faces"),
+      h("h3", { class: "mio-heading" }, "2. New faces"),
       h(
         "div",
         { class: "mio-row" },
         this.addNew,
-        h("span", { class: "mio-muted" }, "or drop face photos here"),
+        h("span", { class: "mio-muted" }, "or drop pictures of faces here"),
         this.newInput,
       ),
       ...this.feedback("new_faces"),
@@ -230,7 +228,7 @@ class View {
         type: "button",
         class: "mio-button mio-primary",
         "aria-describedby": this.uid("hint"),
-        onclick: () => this.action({ type: "swap" }, "swap"),
+        onclick: () => this.action({ type: MSG.SWAP }, "swap"),
       },
       "Swap",
     );
@@ -240,19 +238,19 @@ class View {
         type: "button",
         class: "mio-button mio-secondary",
         title: "The API cannot cancel a task: it keeps running on the server (and may be charged).",
-        onclick: () => this.action({ type: "stop" }, "swap"),
+        onclick: () => this.action({ type: MSG.STOP }, "swap"),
       },
       "Stop waiting",
     );
     this.resumeButton = h(
       "button",
-      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: "resume" }, "swap") },
+      { type: "button", class: "mio-button mio-secondary", onclick: () => this.action({ type: MSG.RESUME }, "swap") },
       "Resume",
     );
     const swapSection = h(
       "section",
       { class: "mio-section", "aria-label": "Swap section" },
-      h("h3", { class: "mio-heading" }, "4. Pair and swap"),
+      h("h3", { class: "mio-heading" }, "3. Pair and swap"),
       this.hint,
       this.pairList,
       h(
@@ -266,48 +264,22 @@ class View {
       ...this.feedback("swap"),
     );
 
-    // 5. Result
-    this.resultMedia = h("div", { class: "mio-result-media" });
-    this.compareSlider = h("input", {
-      type: "range",
-      min: 0,
-      max: 100,
-      value: this.compare,
-      class: "mio-compare",
-      "aria-label": "Before and after: slide left to see more of the original",
-      oninput: () => {
-        this.compare = Number(this.compareSlider.value);
-        this.applyCompare();
+    this.result = new ResultSection({
+      media: this.media,
+      onShow: (id) => {
+        this.model.set("shown", id);
+        this.model.save_changes();
       },
     });
-    this.sideButton = h(
-      "button",
-      {
-        type: "button",
-        class: "mio-button mio-secondary",
-        "aria-pressed": "false",
-        onclick: () => {
-          this.sideBySide = !this.sideBySide;
-          this.resultKey = null;
-          this.update();
-        },
-      },
-      "Compare with the original",
+    // The photo and the new faces side by side (the tray stays in view while the page scrolls),
+    // so a pair is two clicks; stacked when the notebook is narrow.
+    const workspace = h(
+      "div",
+      { class: "mio-workspace" },
+      h("div", { class: "mio-work-main" }, original, facesSection),
+      h("div", { class: "mio-tray" }, newSection, swapSection),
     );
-    this.downloadButton = h("button", { type: "button", class: "mio-button", onclick: () => this.download() }, "Download");
-    this.resultPath = h("p", { class: "mio-path" });
-    this.historyList = h("ol", { class: "mio-history", "aria-label": "Results" });
-    this.resultSection = h(
-      "section",
-      { class: "mio-section", "aria-label": "Result section" },
-      h("h3", { class: "mio-heading" }, "5. Result"),
-      this.resultMedia,
-      h("div", { class: "mio-row" }, this.compareSlider, this.sideButton, this.downloadButton),
-      this.resultPath,
-      this.historyList,
-    );
-
-    el.append(this.notice, original, facesSection, newSection, swapSection, this.resultSection);
+    el.append(this.notice, workspace, this.result.el);
   }
 
   dropTarget(section, onFiles) {
@@ -391,15 +363,6 @@ class View {
     return history.find((e) => e.id === shown) || history[history.length - 1];
   }
 
-  download() {
-    const entry = this.shownEntry();
-    const url = entry && this.media.url(entry.media);
-    if (!url) return;
-    const a = h("a", { href: url, download: entry.name, class: "mio-visually-hidden" });
-    this.el.append(a);
-    a.click();
-    a.remove();
-  }
 
   // ---- rendering ------------------------------------------------------------------------
 
@@ -443,7 +406,7 @@ class View {
 
     this.updateStatus();
     this.renderErrors(t);
-    this.renderResult(t);
+    this.result.render({ entry: this.shownEntry(), history: t.history, mainMedia: t.main.media });
     this.media.sync(this.wantedKeys());
   }
 
@@ -529,6 +492,7 @@ class View {
       faces: t.faces,
       pairs: t.pair_list,
       selection: this.selection,
+      media: this.media,
     });
   }
 
@@ -562,7 +526,7 @@ class View {
                 class: "mio-chip-x",
                 "aria-label": `Undo pair ${face} -> ${label}`,
                 title: `Undo pair ${face} -> ${label}`,
-                onclick: () => this.action({ type: "unpair", face }, "swap"),
+                onclick: () => this.action({ type: MSG.UNPAIR, face }, "swap"),
               },
               "×",
             ),
@@ -572,100 +536,6 @@ class View {
     flag(this.pairList, "hidden", pairs.length === 0);
   }
 
-  applyCompare() {
-    const top = this.resultMedia.querySelector(".mio-compare-after");
-    if (top) top.style.clipPath = `inset(0 0 0 ${100 - this.compare}%)`;
-  }
-
-  renderResult(t) {
-    const entry = this.shownEntry();
-    flag(this.resultSection, "hidden", !entry);
-    if (!entry) {
-      replaceChildren(this.resultMedia);
-      replaceChildren(this.historyList);
-      this.resultKey = null;
-      return;
-    }
-    const url = this.media.url(entry.media);
-    const before = this.media.url(t.main.media);
-    const key = `${entry.media}|${url || ""}|${before || ""}|${this.sideBySide}`;
-    if (key !== this.resultKey) {
-      this.resultKey = key;
-      if (!url) {
-        replaceChildren(this.resultMedia, h("p", { class: "mio-muted" }, "Receiving the result…"));
-      } else if (entry.kind === "video") {
-        const result = h("video", { src: url, controls: true, playsinline: true, preload: "auto", "aria-label": "Swap result" });
-        if (this.sideBySide && before) {
-          const original = h("video", { src: before, muted: true, playsinline: true, preload: "auto", "aria-label": "Original video, in step with the result" });
-          original.muted = true;
-          const follow = () => {
-            if (Math.abs(original.currentTime - result.currentTime) > 0.1) original.currentTime = result.currentTime;
-          };
-          result.addEventListener("play", () => { follow(); original.play().catch(() => {}); });
-          result.addEventListener("pause", () => original.pause());
-          result.addEventListener("seeked", follow);
-          result.addEventListener("timeupdate", follow);
-          replaceChildren(this.resultMedia, h("div", { class: "mio-side-by-side" }, h("figure", {}, result, h("figcaption", {}, "Result")), h("figure", {}, original, h("figcaption", {}, "Original"))));
-        } else {
-          replaceChildren(this.resultMedia, result);
-        }
-      } else if (before) {
-        const after = h("img", { src: url, alt: "Swap result", class: "mio-compare-after" });
-        replaceChildren(
-          this.resultMedia,
-          h("div", { class: "mio-compare-stage" }, h("img", { src: before, alt: "Original, before the swap", class: "mio-compare-before" }), after),
-        );
-        after.addEventListener("load", () => this.revealResult(entry.id), { once: true });
-        this.applyCompare();
-      } else {
-        const img = h("img", { src: url, alt: "Swap result" });
-        img.addEventListener("load", () => this.revealResult(entry.id), { once: true });
-        replaceChildren(this.resultMedia, img);
-      }
-      if (entry.kind === "video" && url) this.revealResult(entry.id);
-    }
-    const image = entry.kind === "image" && Boolean(before);
-    flag(this.compareSlider, "hidden", !image);
-    flag(this.sideButton, "hidden", !(entry.kind === "video" && before));
-    this.sideButton.setAttribute("aria-pressed", this.sideBySide ? "true" : "false");
-    flag(this.downloadButton, "disabled", !url);
-    this.resultPath.textContent = entry.path ? `Saved in the kernel at ${entry.path}` : "";
-
-    const history = t.history;
-    const historyKey = history.map((e) => e.id).join(",") + `|${entry.id}`;
-    if (historyKey !== this.historyKey) {
-      this.historyKey = historyKey;
-      replaceChildren(
-        this.historyList,
-        history.map((e) =>
-          h(
-            "li",
-            {},
-            h(
-              "button",
-              {
-                type: "button",
-                class: "mio-link",
-                "aria-current": e.id === entry.id ? "true" : false,
-                onclick: () => {
-                  this.model.set("shown", e.id);
-                  this.model.save_changes();
-                },
-              },
-              `Result ${e.id}: ${e.kind}, ${e.pairs}${e.hd ? ", HD" : ""}, ${formatElapsed(e.elapsed || 0)}`,
-            ),
-          ),
-        ),
-      );
-    }
-  }
-
-  /** A new result is brought into view (once), where the notebook scrolls. */
-  revealResult(id) {
-    if (this.lastResultId === id) return;
-    this.lastResultId = id;
-    this.resultSection.scrollIntoView({ block: "nearest", behavior: "auto" });
-  }
 
   destroy() {
     clearInterval(this.timer);
@@ -681,11 +551,11 @@ function render({ model, el }) {
     view.localError = { place: "", text: "" };
     view.update();
   });
-  for (const name of TRAIT_NAMES) model.on(`change:${name}`, () => view.update());
+  for (const name of TRAIT_NAMES) if (name !== "busy") model.on(`change:${name}`, () => view.update());
   // Media sent before this view existed was lost: ask for everything current at once.
   view.media.expect(view.wantedKeys());
-  view.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
-  view.send({ type: "ready" });
+  view.result.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
+  view.send({ type: MSG.READY });
   view.onBusyChange();
   return () => view.destroy();
 }

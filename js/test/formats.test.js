@@ -42,9 +42,9 @@ test("checkFile explains a file over the size limit", () => {
 test("checkFile explains an unsupported format and a video given as a new face", () => {
   assert.equal(
     checkFile({ name: "doc.pdf", size: 10, head: bytes("%PDF"), role: "main" }),
-    "doc.pdf is not a supported file: use JPG, PNG, WEBP, GIF, M4V, MP4, MOV and WEBM.",
+    "doc.pdf is a PDF document, not a picture or a video: use JPG, PNG, WEBP, GIF, MP4, M4V, MOV or WEBM.",
   );
-  assert.match(checkFile({ name: "v.mp4", size: 10, head: mp4, role: "new_face" }), /a new face must be an image/);
+  assert.match(checkFile({ name: "v.mp4", size: 10, head: mp4, role: "new_face" }), /a new face must be a picture/);
   assert.match(checkFile({ name: "e.png", size: 0, head: png, role: "main" }), /is empty/);
   assert.equal(checkFile({ name: "v.mp4", size: 10, head: mp4, role: "main" }), null);
   assert.equal(checkFile({ name: "f.png", size: 10, head: png, role: "new_face" }), null);

@@ -98,7 +98,7 @@ test("a kernel that stops answering ends the upload with a message and a cancel"
 
 test("checkInBrowser reads only the head and refuses a PDF", async () => {
   const pdf = new File([new TextEncoder().encode("%PDF-1.7 ...")], "doc.pdf");
-  assert.match(await checkInBrowser(pdf, "main", 500_000_000), /doc\.pdf is not a supported file/);
+  assert.match(await checkInBrowser(pdf, "main", 500_000_000), /doc\.pdf is a PDF document, not a picture or a video/);
 });
 
 test("a chunk lost on the way is sent again and the file arrives whole", async () => {

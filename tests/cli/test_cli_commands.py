@@ -49,8 +49,8 @@ def test_faces_lists_every_face_and_saves_the_keypoint_figure(sb: Sandbox, tmp_p
     run = mio("faces", samples.group_photo(faces=3), "-o", "faces.png", sb=sb, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("3 faces (task ")
-    assert [line.split()[0] for line in lines[1:4]] == ["[0]", "[1]", "[2]"]
+    assert lines[0].startswith("3 faces in group-3")
+    assert [line.split(":")[0].strip() for line in lines[1:4]] == ["face 1", "face 2", "face 3"]
     assert (tmp_path / "faces.png").read_bytes().startswith(b"\x89PNG")
 
 

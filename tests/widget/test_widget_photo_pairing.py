@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from faces_testkit import group_picture
 from PIL import Image
 from widget_testkit import Frontend, wait_for
@@ -66,22 +67,31 @@ def test_new_faces_are_checked_when_added(widget: FaceSwapWidget, front: Fronten
     wait_for(lambda: all(n["check"] != "checking" for n in widget.new_faces), 120, "checks")
     assert card(widget, a)["check"] == "ok" and card(widget, a)["media"] == f"new-{a}-face"
     assert card(widget, b)["check"] == "none"
-    assert card(widget, b)["note"] == f"No face found in {Path(samples.no_face()).name}."
+    no_face = Path(samples.no_face()).name
+    assert (
+        card(widget, b)["note"]
+        == f"No face found in {no_face}: it cannot be paired. Add another picture."
+    )
     several = card(widget, c)
     assert several["check"] == "several"
     assert several["note"] == "2 faces in two.png: click the one to use."
     assert [choice["index"] for choice in several["choices"]] == [1, 2]
 
-    # Swap with a face-less new face is refused next to Swap, naming the card.
+    # A face-less new face cannot be paired: by click (the error says why), from Python, nor
+    # by the automatic pairing of one face with one new face.
     widget.load_main(samples.grace_hopper()).result(timeout=120)
     front.send({"type": "pair", "face": 1, "new_face": b})
-    front.send({"type": "swap"})
-    assert widget.error_at == "swap" and f"New face {b}" in widget.error
+    assert (
+        widget.pair_list == [] and f"New face {b} cannot be paired: No face found" in widget.error
+    )
+    with pytest.raises(ValueError, match="cannot be paired"):
+        widget.pair(1, b)
+    assert widget.pair_list == []
 
     front.send({"type": "choose_new_face", "new_face": c, "face": 2})
     chosen = card(widget, c)
     assert chosen["check"] == "ok" and chosen["choices"] == []
-    with Image.open(widget._new[c]["path"]) as crop:  # what will be sent: the chosen crop
+    with Image.open(widget._new[c].path) as crop:  # what will be sent: the chosen crop
         assert crop.width < 400
 
 

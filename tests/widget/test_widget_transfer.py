@@ -37,7 +37,7 @@ def test_a_file_smaller_than_the_sniffing_head_is_still_checked(tmp_path: Path):
     rx.chunk("u", 0, b"GIF89a\x01\x00\x01\x00")
     assert rx.finish("u").format.name == "gif"
     rx.start("v", "main", "tiny.txt", 5)
-    with pytest.raises(UploadError, match=r"tiny\.txt is not a supported file"):
+    with pytest.raises(UploadError, match=r"tiny\.txt is text, not a picture or a video"):
         rx.chunk("v", 0, b"hello")
 
 

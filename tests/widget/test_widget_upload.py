@@ -23,7 +23,7 @@ def test_original_arrives_whole_in_acknowledged_chunks(widget: FaceSwapWidget, f
     assert len(acks) == 1 + -(-len(data) // (64 * 1024)), "one acknowledgement per chunk"
     assert widget.main["name"] == "group.png"
     assert widget.main["kind"] == "image" and widget.main["size"] == len(data)
-    assert Path(widget._main_path).read_bytes() == data
+    assert Path(widget._original.path).read_bytes() == data
     assert widget._receiver.open_uploads == 0
 
 
@@ -33,8 +33,8 @@ def test_unsupported_file_is_refused_at_its_first_chunk(widget: FaceSwapWidget, 
     assert answer == {
         "type": "upload_error",
         "upload": "test-1",
-        "message": "report.pdf is not a supported file: use JPG, PNG, WEBP, GIF, M4V, MP4, MOV "
-        "and WEBM.",
+        "message": "report.pdf is a PDF document, not a picture or a video: use JPG, PNG, WEBP, "
+        "GIF, MP4, M4V, MOV or WEBM.",
     }
     # Refused after the first chunk: the rest was never written.
     chunks_acked = [r for r in front.replies("test-1") if r["type"] == "upload_ack"]
@@ -90,7 +90,7 @@ def test_chunks_that_overtake_each_other_are_put_back_in_order(
     assert acks[:4] == [0, 0, 2 * piece, 2 * piece] and acks[-1] == size
     front.send({"type": "upload_end", "upload": "u1"})
     widget.wait(timeout=60)
-    assert Path(widget._main_path).read_bytes() == data
+    assert Path(widget._original.path).read_bytes() == data
 
 
 def test_a_chunk_far_ahead_of_a_gap_that_never_fills_is_refused(
@@ -114,7 +114,7 @@ def test_a_video_is_refused_as_a_new_face(widget: FaceSwapWidget, front: Fronten
     answer = front.upload(mp4, "clip.mp4", role="new_face")
     assert answer["type"] == "upload_error"
     assert answer["message"] == (
-        "clip.mp4 is a video: a new face must be an image (JPG, PNG, WEBP or GIF)."
+        "clip.mp4 is a video, not a picture: a new face must be a picture (JPG, PNG, WEBP or GIF)."
     )
     assert widget.new_faces == []
 
@@ -158,6 +158,6 @@ def test_file_names_from_the_browser_cannot_escape_the_upload_folder(
 ):
     data = samples.grace_hopper().read_bytes()
     assert front.upload(data, "../../etc/evil name.jpg", role="new_face")["type"] == "upload_done"
-    path = widget._new["A"]["path"]
+    path = widget._new["A"].path
     assert path.name == "evil_name.jpg"
     assert widget._folder in path.parents
