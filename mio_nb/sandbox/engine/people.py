@@ -3,18 +3,18 @@
 1. Frames: every frame is decoded; scene cuts are found on tiny copies (a jump in the mean
    colour difference); the detector looks at frames a third of a second apart and at the first
    frames of every shot, so that a short shot is not skipped.
-2. Faces: dlib's HOG detector with one upsampling step (faces down to ~40 pixels), weak
-   detections included.
+2. Faces: MTCNN (see :mod:`.detect`; face boxes from ~12 pixels, turned and tilted heads),
+   weak detections included.
 3. Tracklets: within a shot, a face continues the tracklet whose last face is nearest (by
    position and size) in the sample before.
-4. False faces: a tracklet whose detections are all weak must pass the CNN face check
-   (:meth:`Detector.verify`) on its best face.
+4. False faces: a tracklet whose detections are all weak must pass the false-face check
+   (:meth:`Detector.confirm`) on its best face.
 5. People: tracklets are merged by face embedding (average distance below ``MATCH_DISTANCE``),
    closest first, never two tracklets seen in the same frame (two faces of one frame are two
    people, however alike), with no cap on the number of people.
 
-dlib's detector sees frontal and three-quarter faces; a face seen only in full profile is not
-found.
+The detector sees frontal, three-quarter and tilted faces; a face seen only in full profile
+(or from behind) is not found.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from mio_nb.sandbox.engine.detect import (
-    CANDIDATE_SCORE,
     MATCH_DISTANCE,
-    MIN_SCORE,
+    STRONG_SCORE,
     Detector,
     Face,
     frontality,
@@ -42,13 +41,10 @@ SAMPLE_EVERY = 0.5
 MAX_SAMPLES = 120
 #: Extra samples right after a scene cut (frame offsets from the cut).
 AFTER_CUT = (0, 4)
-#: The detector looks at frames scaled to this long side at most, upsampled once.
+#: The detector looks at frames scaled to this long side at most.
 DETECT_SIDE = 960
 #: Samples a tracklet may miss and still continue (within a shot).
 MAX_ABSENT = 2
-#: Every this many samples (and at shot starts) the detector looks at the frame upsampled
-#: (faces down to ~40 pixels); in between at its own size (faces from ~80 pixels), 4x faster.
-FINE_EVERY = 2
 #: Embeddings computed per tracklet at most (each costs ~0.1 s).
 EMBEDDINGS_PER_TRACKLET = 1
 
@@ -217,8 +213,6 @@ def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
 def find_people(detector: Detector, path: Path) -> list[Person]:
     """Every person of the video at ``path`` (see the module docstring), in order of first
     appearance (left to right among those appearing together)."""
-    import cv2
-
     tracklets: list[Tracklet] = []
     open_ones: list[Tracklet] = []
     with VideoReader(path) as reader:
@@ -227,7 +221,6 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
         scale = min(1.0, DETECT_SIDE / max(reader.width, reader.height))
         previous_thumb: np.ndarray | None = None
         next_sample = 0
-        samples = 0
         shot_start: set[int] = {0}
         for index, frame in enumerate(reader):
             small = thumb(frame)
@@ -240,18 +233,8 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
                 continue
             if index >= next_sample:
                 next_sample = index + step
-            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            fine = index in shot_start or samples % FINE_EVERY == 0
-            samples += 1
-            faces = detector.detect(
-                gray,
-                max_side=round(max(gray.shape) * scale),
-                upsample=1 if fine else 0,
-                min_score=CANDIDATE_SCORE,
-            )
+            faces = detector.detect(frame, max_side=round(max(frame.shape[:2]) * scale))
             before = list(open_ones)
-            # Landmarks were fitted on the grey frame; keep the colour frame for crops and
-            # embeddings.
             seen = [SeenFace(f, index, index / fps, frame) for f in faces]
             _link(tracklets, open_ones, seen)
             for track in before:
@@ -263,7 +246,7 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
     for track in tracklets:
         strongest = max(s.face.score for s in track.seen)
         best = track.best
-        if strongest >= MIN_SCORE or detector.verify(best.frame, best.face):
+        if strongest >= STRONG_SCORE or detector.confirm(best.frame, best.face):
             real.append(track)
     for track in real:
         _embed(detector, track)
