@@ -56,11 +56,15 @@ STRONG_SCORE = 0.9
 WEAK_SCORE = 0.7
 #: A followed face (O-Net on its last place) is still there while it scores at least this.
 FOLLOW_SCORE = 0.5
-#: The smallest face box looked for, in pixels of the scanned image (a face whose outer eye
-#: corners are ~16 px apart has a box of ~25 px; the margin keeps smaller ones).
+#: The smallest face box looked for, in pixels of the scanned image: ``MIN_FACE`` in small
+#: images, growing with the image's long side (``MIN_FACE_SHARE`` of it) up to ``MAX_MIN_FACE``
+#: (a face whose outer eye corners are ~16 px apart has a box of ~25 px). The cost of a scan
+#: grows as the square of the image's size over this.
 MIN_FACE = 12
+MIN_FACE_SHARE = 1 / 48
+MAX_MIN_FACE = 20
 #: Still images are scanned at most this big (long side); landmarks are fitted on the full one.
-STILL_DETECT_SIDE = 1024
+STILL_DETECT_SIDE = 1600
 #: :meth:`Detector.confirm` looks at a weak face scaled so that its box is these many pixels
 #: (a network's score varies with the scale it sees a face at; one confident look is enough).
 CONFIRM_SIDES = (40, 64)
@@ -269,6 +273,11 @@ def plausible(points: np.ndarray, box: tuple[float, float, float, float]) -> boo
     return bool(0.25 <= middle[0] <= 0.75 and 0.25 <= middle[1] <= 0.85)
 
 
+def smallest_face(shape: tuple[int, ...]) -> float:
+    """The smallest face box looked for in an image of ``shape`` (see ``MIN_FACE``)."""
+    return float(np.clip(max(shape[:2]) * MIN_FACE_SHARE, MIN_FACE, MAX_MIN_FACE))
+
+
 class Detector:
     """MTCNN (faces and five keypoints) and dlib's models (68 landmarks, embeddings), loaded
     once. Thread-safe: each model is guarded by a lock."""
@@ -286,13 +295,13 @@ class Detector:
         rgb: np.ndarray,
         *,
         max_side: int = STILL_DETECT_SIDE,
-        min_face: float = MIN_FACE,
+        min_face: float | None = None,
         min_score: float = WEAK_SCORE,
     ) -> list[Face]:
         """Every detection scoring ``min_score`` or more in an RGB (or grey) uint8 image, in
         original pixels, with keypoints and 68 landmarks; no false-face check (see
         :meth:`find`). The detector runs on a copy scaled down to ``max_side``; ``min_face``
-        is in pixels of that copy."""
+        is in pixels of that copy (None: :func:`smallest_face` of its size)."""
         import cv2
 
         rgb = _to_rgb(rgb)
@@ -302,6 +311,8 @@ class Detector:
         if scale < 1.0:
             size = (round(width * scale), round(height * scale))
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        if min_face is None:
+            min_face = smallest_face(small.shape[:2])
         found = self._mtcnn.detect(small, min_face=min_face, thresholds=(0.6, 0.7, min_score))
         return self._faces(rgb, found, 1.0 / scale)
 
@@ -335,7 +346,7 @@ class Detector:
                 return [unturn_face(face, k, rgb.shape[:2]) for face in found]
         return []
 
-    def _checked(self, rgb: np.ndarray, min_face: float = MIN_FACE) -> list[Face]:
+    def _checked(self, rgb: np.ndarray, min_face: float | None = None) -> list[Face]:
         faces = self.detect(rgb, min_face=min_face)
         return [f for f in faces if f.score >= STRONG_SCORE or self.confirm(rgb, f)]
 

@@ -109,10 +109,13 @@ def _crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         bw, bh = x1 - x0, y1 - y0
         if bw <= 0 or bh <= 0:
             continue
-        patch = np.zeros((bh, bw, 3), dtype=np.uint8)
-        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-        if sx1 > sx0 and sy1 > sy0:
-            patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height:
+            patch = rgb[y0:y1, x0:x1]
+        else:
+            patch = np.zeros((bh, bw, 3), dtype=np.uint8)
+            sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+            if sx1 > sx0 and sy1 > sy0:
+                patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
         out[k] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
     out = (out - 127.5) * _NORM
     return np.ascontiguousarray(out.transpose(0, 2, 1, 3))

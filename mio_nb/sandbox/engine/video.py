@@ -220,6 +220,8 @@ class Track:
 MAX_BRIDGED = 6
 #: Re-compute an embedding after this many frames when the person was unsure or unknown.
 REIDENTIFY_UNSURE = 12
+#: Frames between scans while a face is lost, none is followed or a weak one was seen.
+SCAN_SOON = 2
 
 
 class Tracker:
@@ -250,6 +252,9 @@ class Tracker:
         self._last_detection = -(10**9)
         self.embeddings_computed = 0
         self.scans = 0
+        #: The last scan saw a weak face it could not confirm: scan again soon (a face coming
+        #: into view is often weak for a frame or two before the detector is sure of it).
+        self._pending = False
 
     def update(self, index: int, frame: np.ndarray) -> list[Track]:
         """Tracks of faces in frame ``index`` (frames must come in order)."""
@@ -270,7 +275,8 @@ class Tracker:
                 track.missed += 1
         since = index - self._last_detection
         lost = any(t.missed for t in self.tracks)
-        due = since >= (self.detect_every if self.tracks and not lost else 3)
+        soon = lost or self._pending or not self.tracks
+        due = since >= (SCAN_SOON if soon else self.detect_every)
         if cut or due:
             self._last_detection = index
             self._detect(frame, gray)
@@ -290,6 +296,7 @@ class Tracker:
         self.scans += 1
         faces = self.detector.detect(frame, max_side=VIDEO_DETECT_SIDE)
         unmatched = list(self.tracks)
+        self._pending = False
         for face in sorted(faces, key=lambda f: -f.score):
             best = max(unmatched, key=lambda t: _closeness(t.face, face), default=None)
             if best is not None and _closeness(best.face, face) > 0.3:
@@ -301,6 +308,8 @@ class Tracker:
             if face.score >= STRONG_SCORE or self.detector.confirm(frame, face):
                 self.tracks.append(Track(self._next_id, face))
                 self._next_id += 1
+            else:
+                self._pending = True
 
     @staticmethod
     def _distinct(tracks: list[Track]) -> list[Track]:
