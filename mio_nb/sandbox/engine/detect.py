@@ -72,6 +72,9 @@ CONFIRM_SIDES = (40, 64)
 FIT_EYE_MOUTH = 40.0
 #: dlib's HOG box side relative to the eye-to-mouth distance (measured on upright faces).
 HOG_BOX_SIDE = 2.4
+#: A face is re-read in a turned copy of the image when the detector's last stage scores it
+#: this much higher turned than as it is (a face on its side or upside down).
+UPRIGHT_MARGIN = 0.05
 #: Two embeddings closer than this are the same person (dlib's usual threshold).
 MATCH_DISTANCE = 0.6
 
@@ -126,6 +129,12 @@ class Face:
     #: The detector's five keypoints (5, 2) in image order (left eye, right eye, nose, left
     #: and right mouth corner as seen), when the face came from the detector.
     points: np.ndarray | None = field(default=None, repr=False)
+    #: The detector's own box (taller than ``box``: brow to chin), which following starts from.
+    found_box: tuple[float, float, float, float] | None = field(default=None, repr=False)
+
+    @property
+    def search_box(self) -> tuple[float, float, float, float]:
+        return self.found_box if self.found_box is not None else self.box
 
     @property
     def width(self) -> float:
@@ -196,7 +205,7 @@ def unturn_face(face: Face, k: int, shape: tuple[int, int]) -> Face:
     landmarks = unturn_points(face.landmarks, k, shape)
     points = None if face.points is None else unturn_points(face.points, k, shape)
     box = (float(bx0), float(by0), float(bx1), float(by1))
-    return Face(box, face.score, landmarks, turned=k, points=points)
+    return Face(box, face.score, landmarks, turned=k, points=points, found_box=None)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -244,6 +253,17 @@ def order_points(points: np.ndarray) -> np.ndarray:
     if float((pts[4] - pts[3]) @ right) < 0:
         pts[[3, 4]] = pts[[4, 3]]
     return pts
+
+
+def face_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The face's box from its five keypoints: a square around the middle of eyes and mouth,
+    as big as dlib's HOG detector's box (``HOG_BOX_SIDE`` times the eye-to-mouth distance),
+    whatever the head's tilt. Sizes, crops and records use it, as they did with HOG boxes."""
+    pts = np.asarray(points, dtype=np.float32)
+    eyes, mouth = (pts[0] + pts[1]) / 2, (pts[3] + pts[4]) / 2
+    half = HOG_BOX_SIDE * max(float(np.linalg.norm(mouth - eyes)), 1.0) / 2
+    cx, cy = (eyes + mouth) / 2
+    return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
 
 
 def roll_angle(points: np.ndarray) -> float:
@@ -321,14 +341,20 @@ class Detector:
         faces = []
         for box, score, points in zip(found.boxes, found.scores, found.points, strict=True):
             pts = order_points(points * factor)
-            bx = tuple(float(v) * factor for v in box)
-            faces.append(Face(bx, float(score), self.fit(gray, pts), points=pts))  # type: ignore[arg-type]
+            found_box = tuple(float(v) * factor for v in box)
+            faces.append(
+                Face(
+                    face_box(pts), float(score), self.fit(gray, pts), points=pts,
+                    found_box=found_box,  # type: ignore[arg-type]
+                )
+            )  # fmt: skip
         return faces
 
     def find(self, rgb: np.ndarray, *, turns: bool = True, large_first: bool = False) -> list[Face]:
         """Every face of a still image: confident detections, and weak ones that pass
         :meth:`confirm`; when none is found as the image is, faces found in copies turned by
-        90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set).
+        90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set); a face
+        found on its side is read again in the copy that shows it upright.
 
         ``large_first``: look for faces of 40 pixels and more first (a third of the work) and
         for smaller ones only when there is none (for a new-face portrait)."""
@@ -337,14 +363,50 @@ class Detector:
             if faces:
                 return faces
         faces = self._checked(rgb)
-        if faces or not turns:
+        if not turns:
             return faces
+        if faces:
+            return [self._upright(rgb, face) for face in faces]
+        # None as it is: the turn whose copy shows the most faces, the most surely (a face
+        # on its side is sometimes found, badly, in a copy that still shows it on its side).
+        best: tuple[int, float, int, list[Face]] = (0, 0.0, 0, [])
         for k in (1, 3, 2):
-            turned = np.ascontiguousarray(np.rot90(rgb, k))
-            found = self._checked(turned)
-            if found:
-                return [unturn_face(face, k, rgb.shape[:2]) for face in found]
-        return []
+            found = self._checked(np.ascontiguousarray(np.rot90(rgb, k)))
+            rank = (len(found), sum(f.score for f in found))
+            if rank > best[:2]:
+                best = (*rank, k, found)
+        _, _, k, found = best
+        return [unturn_face(f, k, rgb.shape[:2]) for f in found]
+
+    def _upright(self, rgb: np.ndarray, face: Face) -> Face:
+        """``face`` found again in the copy of the image turned by the quarter turns that show
+        it upright, when it lies on its side or upside down in the image: the detector finds
+        such faces but reads their keypoints as an upright face's. The turn is the one whose
+        copy of the face's square the detector's last stage scores highest."""
+        if face.turned or face.points is None:
+            return face
+        x0, y0, x1, y1 = face.search_box
+        side = max(x1 - x0, y1 - y0)
+        pad = round(0.25 * side)
+        ix0, iy0 = max(0, round(x0) - pad), max(0, round(y0) - pad)
+        patch = np.ascontiguousarray(rgb[iy0 : round(y1) + pad, ix0 : round(x1) + pad])
+        scores = []
+        for k in range(4):
+            turned = np.ascontiguousarray(np.rot90(patch, k))
+            height, width = turned.shape[:2]
+            box = np.array([[width / 2 - side / 2, height / 2 - side / 2,
+                             width / 2 + side / 2, height / 2 + side / 2]])  # fmt: skip
+            scores.append(float(self._mtcnn.refine(turned, box).scores[0]))
+        k = int(np.argmax(scores))
+        if k == 0 or scores[k] < scores[0] + UPRIGHT_MARGIN:
+            return face
+        shape = rgb.shape[:2]
+        turned = np.ascontiguousarray(np.rot90(rgb, k))
+        centre = turn_points(np.array([face.center]), k, shape)[0]
+        for again in self._checked(turned):
+            if np.hypot(*(np.array(again.center) - centre)) < 0.5 * side:
+                return unturn_face(again, k, shape)
+        return face
 
     def _checked(self, rgb: np.ndarray, min_face: float | None = None) -> list[Face]:
         faces = self.detect(rgb, min_face=min_face)
@@ -354,7 +416,7 @@ class Detector:
         """The false-face check for a weak detection: its keypoints are laid out as a face's,
         and the detector, looking again at the place scaled so that the face is one
         of ``CONFIRM_SIDES`` pixels, finds a face there confidently."""
-        if face.points is None or not plausible(face.points, face.box):
+        if face.points is None or not plausible(face.points, face.search_box):
             return False
         return any(self._looks_again(rgb, face, side) for side in CONFIRM_SIDES)
 
@@ -363,8 +425,9 @@ class Detector:
         so that the face is ``target`` pixels."""
         import cv2
 
-        side = max(face.width, face.height, 1.0)
-        cx, cy = face.center
+        x0, y0, x1, y1 = face.search_box
+        side = max(x1 - x0, y1 - y0, 1.0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         scale = target / side
         out = round(2.5 * target)
         matrix = np.array(
@@ -388,7 +451,7 @@ class Detector:
         """The face near where ``face`` was (the detector's last stage on its box, a few
         milliseconds), with new keypoints and landmarks; None when no face is there any more
         (score under ``FOLLOW_SCORE``)."""
-        found = self._mtcnn.refine(_to_rgb(rgb), np.array([face.box]))
+        found = self._mtcnn.refine(_to_rgb(rgb), np.array([face.search_box]))
         if not len(found) or found.scores[0] < FOLLOW_SCORE:
             return None
         pts = order_points(found.points[0])
@@ -396,7 +459,10 @@ class Detector:
         if not plausible(pts, box):  # type: ignore[arg-type]
             return None
         landmarks = self.fit(gray if gray is not None else _to_gray(rgb), pts)
-        return Face(box, float(found.scores[0]), landmarks, points=pts)  # type: ignore[arg-type]
+        return Face(
+            face_box(pts), float(found.scores[0]), landmarks, points=pts,
+            found_box=box,  # type: ignore[arg-type]
+        )  # fmt: skip
 
     # -- landmarks and embeddings ----------------------------------------------------------------
 

@@ -7,8 +7,8 @@
    weak detections included.
 3. Tracklets: within a shot, a face continues the tracklet whose last face is nearest (by
    position and size) in the sample before.
-4. False faces: a tracklet whose detections are all weak must pass the false-face check
-   (:meth:`Detector.confirm`) on its best face.
+4. False faces: a tracklet whose detections are all weak, or that was seen in one sample only,
+   must pass the false-face check (:meth:`Detector.confirm`) on its best face.
 5. People: tracklets are merged by face embedding, closest first, with complete linkage (every
    embedding of one group within ``GROUP_DISTANCE`` of every one of the other: two people who
    merely look alike are kept apart), never two tracklets seen in the same frame (two faces of
@@ -252,7 +252,10 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
     for track in tracklets:
         strongest = max(s.face.score for s in track.seen)
         best = track.best
-        if strongest >= STRONG_SCORE or detector.confirm(best.frame, best.face):
+        # Seen once, or never confidently: the false-face check decides (a pattern that
+        # looks like a face in one frame rarely does in the next sample).
+        once = len(track.seen) == 1
+        if (strongest >= STRONG_SCORE and not once) or detector.confirm(best.frame, best.face):
             real.append(track)
     for track in real:
         _embed(detector, track)
