@@ -255,6 +255,18 @@ def order_points(points: np.ndarray) -> np.ndarray:
     return pts
 
 
+def points_frontality(points: np.ndarray) -> float:
+    """1.0 for a face looking straight at the camera, towards 0 as it turns aside, from the
+    five keypoints: the nose's offset from the middle of the eyes, in the face's own frame,
+    relative to the eye distance."""
+    pts = order_points(points)
+    angle = np.radians(roll_angle(pts))
+    axis = np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
+    eyes = float(np.linalg.norm(pts[1] - pts[0]))
+    offset = abs(float((pts[2] - (pts[0] + pts[1]) / 2) @ axis)) / max(eyes, 1.0)
+    return max(0.0, 1.0 - 2.0 * offset)
+
+
 def face_box(points: np.ndarray) -> tuple[float, float, float, float]:
     """The face's box from its five keypoints: a square around the middle of eyes and mouth,
     as big as dlib's HOG detector's box (``HOG_BOX_SIDE`` times the eye-to-mouth distance),

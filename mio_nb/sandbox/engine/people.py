@@ -31,6 +31,8 @@ from mio_nb.sandbox.engine.detect import (
     Detector,
     Face,
     frontality,
+    points_frontality,
+    roll_angle,
 )
 from mio_nb.sandbox.engine.video import VideoReader, is_cut, thumb
 
@@ -67,12 +69,15 @@ class SeenFace:
 
     @property
     def quality(self) -> float:
-        """Larger, more frontal and more confident faces make better crops and embeddings."""
-        return (
-            self.face.area
-            * (0.25 + frontality(self.face.landmarks))
-            * min(max(self.face.score, 0.1), 2.0)
-        )
+        """Larger, more frontal, more upright and more confident faces make better crops and
+        embeddings (the crop shown for a person is a clear, frontal one)."""
+        face = self.face
+        turn = frontality(face.landmarks)
+        upright = 1.0
+        if face.points is not None:
+            turn = min(turn, points_frontality(face.points))
+            upright = max(0.0, 1.0 - abs(roll_angle(face.points)) / 45.0)
+        return face.area * (0.1 + turn) * (0.1 + upright) * min(max(face.score, 0.1), 2.0)
 
 
 @dataclass

@@ -222,6 +222,8 @@ MAX_BRIDGED = 6
 REIDENTIFY_UNSURE = 12
 #: Frames between scans while a face is lost, none is followed or a weak one was seen.
 SCAN_SOON = 2
+#: Frames between scans while fewer faces are followed than the video has people.
+SCAN_FOR_MISSING = 3
 
 
 class Tracker:
@@ -276,7 +278,10 @@ class Tracker:
         since = index - self._last_detection
         lost = any(t.missed for t in self.tracks)
         soon = lost or self._pending or not self.tracks
-        due = since >= (SCAN_SOON if soon else self.detect_every)
+        # Someone of the video is not followed (not in view yet, or missed): look again soon.
+        missing = self.people is not None and len(self.tracks) < len(self.people)
+        wait = SCAN_SOON if soon else SCAN_FOR_MISSING if missing else self.detect_every
+        due = since >= min(wait, self.detect_every)
         if cut or due:
             self._last_detection = index
             self._detect(frame, gray)
