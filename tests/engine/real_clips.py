@@ -53,9 +53,16 @@ def gif_frames(path: Path) -> list[np.ndarray]:
         return [np.asarray(frame.convert("RGB")).copy() for frame in ImageSequence.Iterator(im)]
 
 
-def to_mp4(sources: list[Path], out: Path, *, height: int | None = None, fps: int = 0) -> Path:
+def to_mp4(
+    sources: list[Path],
+    out: Path,
+    *,
+    height: int | None = None,
+    fps: int = 0,
+    seconds: float = 0.0,
+) -> Path:
     """The GIFs one after the other as one H.264 MP4 (a hard cut between two), scaled to
-    ``height`` (even width kept), resampled to ``fps`` when given."""
+    ``height`` (even width kept), resampled to ``fps`` and cut to ``seconds`` when given."""
     inputs: list[str] = []
     for source in sources:
         inputs += ["-i", str(source)]
@@ -64,6 +71,8 @@ def to_mp4(sources: list[Path], out: Path, *, height: int | None = None, fps: in
     joined = "".join(f"[v{i}]" for i in range(len(sources)))
     graph = ";".join(chains) + f";{joined}concat=n={len(sources)}:v=1:a=0[out]"
     rate = ["-r", str(fps)] if fps else []
+    if seconds:
+        rate += ["-t", f"{seconds:.3f}"]
     subprocess.run(
         [ffmpeg_exe(), "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
          "-map", "[out]", *rate, "-c:v", "libx264", "-pix_fmt", "yuv420p",

@@ -179,14 +179,33 @@ def _sample_indices(fps: float, frame_count: int | None) -> int:
 
 
 def _embed(detector: Detector, track: Tracklet) -> None:
-    """Embeddings of the tracklet's best face and of one more face far from it in time."""
-    ordered = sorted(track.seen, key=lambda s: -s.quality)
-    chosen = [ordered[0]]
-    if len(track.seen) >= 4 and EMBEDDINGS_PER_TRACKLET > 1:
-        far = max(track.seen, key=lambda s: abs(s.index - ordered[0].index))
-        if far.frame is not None and far.face.width >= 0.6 * ordered[0].face.width:
-            chosen.append(far)
-    track.embeddings = [detector.embed(s.frame, s.face) for s in chosen]
+    """The embedding of the tracklet's best face."""
+    best = track.best
+    track.embeddings = [detector.embed(best.frame, best.face)]
+
+
+def _embed_more(detector: Detector, track: Tracklet) -> None:
+    """A second embedding, of the face furthest in time from the best one (when it is not much
+    smaller): asked for only when the tracklet may be merged with another."""
+    if len(track.embeddings) >= EMBEDDINGS_PER_TRACKLET or len(track.seen) < 4:
+        return
+    best = track.best
+    far = max(track.seen, key=lambda s: abs(s.index - best.index))
+    if far.frame is not None and far is not best and far.face.width >= 0.6 * best.face.width:
+        track.embeddings.append(detector.embed(far.frame, far.face))
+
+
+def _refine_candidates(detector: Detector, tracklets: list[Tracklet]) -> None:
+    """Second embeddings for the tracklets that one embedding puts within ``GROUP_DISTANCE``
+    of a tracklet they could be merged with (complete linkage can only raise a distance, so
+    the others stay apart without them)."""
+    for i, a in enumerate(tracklets):
+        for b in tracklets[i + 1 :]:
+            if a.samples & b.samples:
+                continue
+            if float(np.linalg.norm(a.embeddings[0] - b.embeddings[0])) < GROUP_DISTANCE:
+                _embed_more(detector, a)
+                _embed_more(detector, b)
 
 
 def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
@@ -264,6 +283,7 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
             real.append(track)
     for track in real:
         _embed(detector, track)
+    _refine_candidates(detector, real)
     people = []
     for group in _group(real):
         seen = [s for t in group for s in t.seen]
