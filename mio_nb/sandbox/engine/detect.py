@@ -31,6 +31,7 @@ commercial product would need another landmark model.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dlib
@@ -121,7 +122,8 @@ class Face:
 
     box: tuple[float, float, float, float]
     score: float
-    landmarks: np.ndarray
+    #: The 68 landmarks once fitted (see :attr:`landmarks`); None until then.
+    fitted: np.ndarray | None = field(repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
     #: Quarter turns (counter-clockwise, as ``np.rot90``) that made the face upright: 0 for
     #: a face found as the image is, 1-3 for one found in a rotated copy.
@@ -131,6 +133,20 @@ class Face:
     points: np.ndarray | None = field(default=None, repr=False)
     #: The detector's own box (taller than ``box``: brow to chin), which following starts from.
     found_box: tuple[float, float, float, float] | None = field(default=None, repr=False)
+
+    #: Fits the 68 landmarks when they are first asked for (faces followed in a video: only
+    #: those swapped or identified need them).
+    fitter: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def landmarks(self) -> np.ndarray:
+        """The 68 landmarks (float32, (68, 2)), fitted on first use when not given."""
+        if self.fitted is None:
+            if self.fitter is None:
+                raise ValueError("this face has neither landmarks nor a way to fit them")
+            self.fitted = self.fitter()
+            self.fitter = None  # the frame it holds is no longer needed
+        return self.fitted
 
     @property
     def search_box(self) -> tuple[float, float, float, float]:
@@ -329,11 +345,13 @@ class Detector:
         max_side: int = STILL_DETECT_SIDE,
         min_face: float | None = None,
         min_score: float = WEAK_SCORE,
+        lazy: bool = False,
     ) -> list[Face]:
         """Every detection scoring ``min_score`` or more in an RGB (or grey) uint8 image, in
         original pixels, with keypoints and 68 landmarks; no false-face check (see
         :meth:`find`). The detector runs on a copy scaled down to ``max_side``; ``min_face``
-        is in pixels of that copy (None: :func:`smallest_face` of its size)."""
+        is in pixels of that copy (None: :func:`smallest_face` of its size). ``lazy``: the
+        landmarks are fitted when first asked for."""
         import cv2
 
         rgb = _to_rgb(rgb)
@@ -346,21 +364,35 @@ class Detector:
         if min_face is None:
             min_face = smallest_face(small.shape[:2])
         found = self._mtcnn.detect(small, min_face=min_face, thresholds=(0.6, 0.7, min_score))
-        return self._faces(rgb, found, 1.0 / scale)
+        return self._faces(rgb, found, 1.0 / scale, lazy=lazy)
 
-    def _faces(self, rgb: np.ndarray, found: MtcnnFaces, factor: float = 1.0) -> list[Face]:
+    def _faces(
+        self, rgb: np.ndarray, found: MtcnnFaces, factor: float = 1.0, *, lazy: bool = False
+    ) -> list[Face]:
         gray = _to_gray(rgb)
         faces = []
         for box, score, points in zip(found.boxes, found.scores, found.points, strict=True):
             pts = order_points(points * factor)
             found_box = tuple(float(v) * factor for v in box)
-            faces.append(
-                Face(
-                    face_box(pts), float(score), self.fit(gray, pts), points=pts,
-                    found_box=found_box,  # type: ignore[arg-type]
-                )
-            )  # fmt: skip
+            faces.append(self._face(gray, pts, float(score), found_box, lazy=lazy))  # type: ignore[arg-type]
         return faces
+
+    def _face(
+        self,
+        gray: np.ndarray,
+        points: np.ndarray,
+        score: float,
+        found_box: tuple[float, float, float, float],
+        *,
+        lazy: bool,
+    ) -> Face:
+        if lazy:
+            return Face(
+                face_box(points), score, None, points=points, found_box=found_box,
+                fitter=lambda: self.fit(gray, points),
+            )  # fmt: skip
+        fitted = self.fit(gray, points)
+        return Face(face_box(points), score, fitted, points=points, found_box=found_box)
 
     def find(self, rgb: np.ndarray, *, turns: bool = True, large_first: bool = False) -> list[Face]:
         """Every face of a still image: confident detections, and weak ones that pass
@@ -459,7 +491,9 @@ class Detector:
 
     # -- following -----------------------------------------------------------------------------
 
-    def follow(self, rgb: np.ndarray, face: Face, gray: np.ndarray | None = None) -> Face | None:
+    def follow(
+        self, rgb: np.ndarray, face: Face, gray: np.ndarray | None = None, *, lazy: bool = False
+    ) -> Face | None:
         """The face near where ``face`` was (the detector's last stage on its box, a few
         milliseconds), with new keypoints and landmarks; None when no face is there any more
         (score under ``FOLLOW_SCORE``)."""
@@ -470,11 +504,8 @@ class Detector:
         box = tuple(float(v) for v in found.boxes[0])
         if not plausible(pts, box):  # type: ignore[arg-type]
             return None
-        landmarks = self.fit(gray if gray is not None else _to_gray(rgb), pts)
-        return Face(
-            face_box(pts), float(found.scores[0]), landmarks, points=pts,
-            found_box=box,  # type: ignore[arg-type]
-        )  # fmt: skip
+        gray = gray if gray is not None else _to_gray(rgb)
+        return self._face(gray, pts, float(found.scores[0]), box, lazy=lazy)  # type: ignore[arg-type]
 
     # -- landmarks and embeddings ----------------------------------------------------------------
 

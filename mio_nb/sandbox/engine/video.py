@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Scan the whole frame every this many frames (faces are followed in between).
-DETECT_EVERY = 6
+DETECT_EVERY = 8
 #: Re-compute a track's embedding every this many frames (to re-identify it; sooner while
 #: the person is unsure, see ``REIDENTIFY_UNSURE``).
 REIDENTIFY_EVERY = 96
@@ -269,7 +269,7 @@ class Tracker:
         if cut:
             self.tracks = []
         for track in self.tracks:
-            found = self.detector.follow(frame, track.face, gray)
+            found = self.detector.follow(frame, track.face, gray, lazy=True)
             if found is not None:
                 track.face = found
                 track.missed = 0
@@ -299,7 +299,7 @@ class Tracker:
 
     def _detect(self, frame: np.ndarray, gray: np.ndarray) -> None:
         self.scans += 1
-        faces = self.detector.detect(frame, max_side=VIDEO_DETECT_SIDE)
+        faces = self.detector.detect(frame, max_side=VIDEO_DETECT_SIDE, lazy=True)
         unmatched = list(self.tracks)
         self._pending = False
         for face in sorted(faces, key=lambda f: -f.score):
