@@ -55,6 +55,8 @@ EMBEDDINGS_PER_TRACKLET = 2
 #: 0.6 for verifying one pair, as grouping compares many pairs. Different real people measured
 #: 0.46-0.55 apart in single pairs; the same person in two shots 0.35-0.45.
 GROUP_DISTANCE = 0.5
+#: Tracklets whose first embeddings are closer than this are one person without a second look.
+SURE_SAME = 0.35
 
 
 @dataclass
@@ -72,11 +74,11 @@ class SeenFace:
         """Larger, more frontal, more upright and more confident faces make better crops and
         embeddings (the crop shown for a person is a clear, frontal one)."""
         face = self.face
-        turn = frontality(face.landmarks)
-        upright = 1.0
         if face.points is not None:
-            turn = min(turn, points_frontality(face.points))
+            turn = points_frontality(face.points)
             upright = max(0.0, 1.0 - abs(roll_angle(face.points)) / 45.0)
+        else:
+            turn, upright = frontality(face.landmarks), 1.0
         return face.area * (0.1 + turn) * (0.1 + upright) * min(max(face.score, 0.1), 2.0)
 
 
@@ -168,6 +170,7 @@ def _free_frames(track: Tracklet) -> None:
     for s in track.seen:
         if id(s) not in keep:
             s.frame = None  # type: ignore[assignment]
+            s.face.fitter = None  # nor the grey frame its landmarks would be fitted on
 
 
 def _sample_indices(fps: float, frame_count: int | None) -> int:
@@ -196,14 +199,16 @@ def _embed_more(detector: Detector, track: Tracklet) -> None:
 
 
 def _refine_candidates(detector: Detector, tracklets: list[Tracklet]) -> None:
-    """Second embeddings for the tracklets that one embedding puts within ``GROUP_DISTANCE``
-    of a tracklet they could be merged with (complete linkage can only raise a distance, so
-    the others stay apart without them)."""
+    """Second embeddings for the tracklets that one embedding puts near, but not surely the
+    same as, a tracklet they could be merged with (between ``SURE_SAME`` and
+    ``GROUP_DISTANCE``: complete linkage can only raise a distance, so the others stay apart
+    without them, and the surely same are merged anyway)."""
     for i, a in enumerate(tracklets):
         for b in tracklets[i + 1 :]:
             if a.samples & b.samples:
                 continue
-            if float(np.linalg.norm(a.embeddings[0] - b.embeddings[0])) < GROUP_DISTANCE:
+            distance = float(np.linalg.norm(a.embeddings[0] - b.embeddings[0]))
+            if SURE_SAME <= distance < GROUP_DISTANCE:
                 _embed_more(detector, a)
                 _embed_more(detector, b)
 
@@ -263,7 +268,7 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
                 continue
             if index >= next_sample:
                 next_sample = index + step
-            faces = detector.detect(frame, max_side=round(max(frame.shape[:2]) * scale))
+            faces = detector.detect(frame, max_side=round(max(frame.shape[:2]) * scale), lazy=True)
             before = list(open_ones)
             seen = [SeenFace(f, index, index / fps, frame) for f in faces]
             _link(tracklets, open_ones, seen)
