@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Scan the whole frame every this many frames (faces are followed in between).
-DETECT_EVERY = 8
+DETECT_EVERY = 12
 #: Re-compute a track's embedding every this many frames (to re-identify it; sooner while
 #: the person is unsure, see ``REIDENTIFY_UNSURE``).
 REIDENTIFY_EVERY = 96
