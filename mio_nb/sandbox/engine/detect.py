@@ -545,13 +545,6 @@ class Detector:
         back = cv2.invertAffineTransform(matrix)
         return (fitted @ back[:, :2].T + back[:, 2]).astype(np.float32)
 
-    def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-        """The 68 landmarks of the face in a HOG-style ``box`` (shape (68, 2), float32)."""
-        gray = _to_gray(image)
-        with self._lock:
-            shape = self._shape(gray, _rect(box))
-        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
-
     def embed(self, rgb: np.ndarray, face: Face) -> np.ndarray:
         """The 128-d embedding of ``face`` (cached on it). ~0.1 s per face: use sparingly."""
         if face.embedding is not None:

@@ -1,7 +1,7 @@
 """Who is in a video: every person once, with their best face (the video side of get-face).
 
 1. Frames: every frame is decoded; scene cuts are found on tiny copies (a jump in the mean
-   colour difference); the detector looks at frames a third of a second apart and at the first
+   colour difference); the detector looks at frames half a second apart and at the first
    frames of every shot, so that a short shot is not skipped.
 2. Faces: MTCNN (see :mod:`.detect`; face boxes from ~12 pixels, turned and tilted heads),
    weak detections included.
