@@ -61,6 +61,8 @@ STRONG_SCORE = 0.9
 #: Detections from this score up are candidates (MTCNN's own last-stage threshold); below
 #: ``STRONG_SCORE`` they must pass :meth:`Detector.confirm`.
 WEAK_SCORE = 0.7
+#: The lowest last-stage score :meth:`Detector.detect` returns, whatever it is asked for.
+MIN_CANDIDATE = 0.5
 #: A followed face (O-Net on its last place) is still there while it scores at least this.
 FOLLOW_SCORE = 0.5
 #: The smallest face box looked for, in pixels of the scanned image: ``MIN_FACE`` in small
@@ -354,12 +356,19 @@ class Detector:
         min_face: float | None = None,
         min_score: float = WEAK_SCORE,
         lazy: bool = False,
+        upsample: int | None = None,
     ) -> list[Face]:
         """Every detection scoring ``min_score`` or more in an RGB (or grey) uint8 image, in
         original pixels, with keypoints and 68 landmarks; no false-face check (see
         :meth:`find`). The detector runs on a copy scaled down to ``max_side``; ``min_face``
         is in pixels of that copy (None: :func:`smallest_face` of its size). ``lazy``: the
-        landmarks are fitted when first asked for."""
+        landmarks are fitted when first asked for.
+
+        ``min_score`` is the detector's probability (0-1); lower values (v2's HOG margins, down
+        to -0.5) are read as ``MIN_CANDIDATE``. ``upsample`` is accepted for v2's callers and
+        ignored: ``min_face`` sets the smallest face looked for."""
+        del upsample
+        min_score = max(min_score, MIN_CANDIDATE)
         import cv2
 
         rgb = _to_rgb(rgb)
@@ -555,6 +564,14 @@ class Detector:
         fitted = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         back = cv2.invertAffineTransform(matrix)
         return (fitted @ back[:, :2].T + back[:, 2]).astype(np.float32)
+
+    def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+        """The 68 landmarks of an upright face in a HOG-style ``box`` (the square
+        :func:`face_box` gives), for a face no detector found: shape (68, 2), float32."""
+        gray = _to_gray(image)
+        with self._lock:
+            shape = self._shape(gray, _rect(box))
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
     def embed(self, rgb: np.ndarray, face: Face) -> np.ndarray:
         """The 128-d embedding of ``face`` (cached on it). ~0.1 s per face: use sparingly."""
