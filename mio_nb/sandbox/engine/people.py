@@ -1,20 +1,22 @@
 """Who is in a video: every person once, with their best face (the video side of get-face).
 
 1. Frames: every frame is decoded; scene cuts are found on tiny copies (a jump in the mean
-   colour difference); the detector looks at frames a third of a second apart and at the first
+   colour difference); the detector looks at frames half a second apart and at the first
    frames of every shot, so that a short shot is not skipped.
-2. Faces: dlib's HOG detector with one upsampling step (faces down to ~40 pixels), weak
-   detections included.
+2. Faces: MTCNN (see :mod:`.detect`; face boxes from ~12 pixels, turned and tilted heads),
+   weak detections included.
 3. Tracklets: within a shot, a face continues the tracklet whose last face is nearest (by
    position and size) in the sample before.
-4. False faces: a tracklet whose detections are all weak must pass the CNN face check
-   (:meth:`Detector.verify`) on its best face.
-5. People: tracklets are merged by face embedding (average distance below ``MATCH_DISTANCE``),
-   closest first, never two tracklets seen in the same frame (two faces of one frame are two
-   people, however alike), with no cap on the number of people.
+4. False faces: a tracklet whose detections are all weak, or that was seen in one sample only,
+   must pass the false-face check (:meth:`Detector.confirm`) on its best face.
+5. People: tracklets are merged by face embedding, closest first, with complete linkage (every
+   embedding of one group within ``GROUP_DISTANCE`` of every one of the other: two people who
+   merely look alike are kept apart), never two tracklets seen in the same frame (two faces of
+   one frame are two people, however alike), with no cap on the number of people. Each
+   tracklet gives up to two embeddings (its best face and one far from it in time).
 
-dlib's detector sees frontal and three-quarter faces; a face seen only in full profile is not
-found.
+The detector sees frontal, three-quarter and tilted faces; a face seen only in full profile
+(or from behind) is not found.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from mio_nb.sandbox.engine.detect import (
-    CANDIDATE_SCORE,
-    MATCH_DISTANCE,
-    MIN_SCORE,
+    STRONG_SCORE,
     Detector,
     Face,
     frontality,
+    points_frontality,
+    roll_angle,
 )
 from mio_nb.sandbox.engine.video import VideoReader, is_cut, thumb
 
@@ -42,15 +44,19 @@ SAMPLE_EVERY = 0.5
 MAX_SAMPLES = 120
 #: Extra samples right after a scene cut (frame offsets from the cut).
 AFTER_CUT = (0, 4)
-#: The detector looks at frames scaled to this long side at most, upsampled once.
+#: The detector looks at frames scaled to this long side at most.
 DETECT_SIDE = 960
 #: Samples a tracklet may miss and still continue (within a shot).
 MAX_ABSENT = 2
-#: Every this many samples (and at shot starts) the detector looks at the frame upsampled
-#: (faces down to ~40 pixels); in between at its own size (faces from ~80 pixels), 4x faster.
-FINE_EVERY = 2
 #: Embeddings computed per tracklet at most (each costs ~0.1 s).
-EMBEDDINGS_PER_TRACKLET = 1
+EMBEDDINGS_PER_TRACKLET = 2
+#: Two groups of tracklets are one person when all their embeddings are closer than this:
+#: dlib's face-clustering threshold (its ``face_clustering.py`` example), stricter than its
+#: 0.6 for verifying one pair, as grouping compares many pairs. Different real people measured
+#: 0.46-0.55 apart in single pairs; the same person in two shots 0.35-0.45.
+GROUP_DISTANCE = 0.5
+#: Tracklets whose first embeddings are closer than this are one person without a second look.
+SURE_SAME = 0.35
 
 
 @dataclass
@@ -65,12 +71,15 @@ class SeenFace:
 
     @property
     def quality(self) -> float:
-        """Larger, more frontal and more confident faces make better crops and embeddings."""
-        return (
-            self.face.area
-            * (0.25 + frontality(self.face.landmarks))
-            * min(max(self.face.score, 0.1), 2.0)
-        )
+        """Larger, more frontal, more upright and more confident faces make better crops and
+        embeddings (the crop shown for a person is a clear, frontal one)."""
+        face = self.face
+        if face.points is not None:
+            turn = points_frontality(face.points)
+            upright = max(0.0, 1.0 - abs(roll_angle(face.points)) / 45.0)
+        else:
+            turn, upright = frontality(face.landmarks), 1.0
+        return face.area * (0.1 + turn) * (0.1 + upright) * min(max(face.score, 0.1), 2.0)
 
 
 @dataclass
@@ -161,6 +170,7 @@ def _free_frames(track: Tracklet) -> None:
     for s in track.seen:
         if id(s) not in keep:
             s.frame = None  # type: ignore[assignment]
+            s.face.fitter = None  # nor the grey frame its landmarks would be fitted on
 
 
 def _sample_indices(fps: float, frame_count: int | None) -> int:
@@ -172,18 +182,39 @@ def _sample_indices(fps: float, frame_count: int | None) -> int:
 
 
 def _embed(detector: Detector, track: Tracklet) -> None:
-    """Embeddings of the tracklet's best face and of one more face far from it in time."""
-    ordered = sorted(track.seen, key=lambda s: -s.quality)
-    chosen = [ordered[0]]
-    if len(track.seen) >= 4 and EMBEDDINGS_PER_TRACKLET > 1:
-        far = max(track.seen, key=lambda s: abs(s.index - ordered[0].index))
-        if far.frame is not None and far.face.width >= 0.6 * ordered[0].face.width:
-            chosen.append(far)
-    track.embeddings = [detector.embed(s.frame, s.face) for s in chosen]
+    """The embedding of the tracklet's best face."""
+    best = track.best
+    track.embeddings = [detector.embed(best.frame, best.face)]
+
+
+def _embed_more(detector: Detector, track: Tracklet) -> None:
+    """A second embedding, of the face furthest in time from the best one (when it is not much
+    smaller): asked for only when the tracklet may be merged with another."""
+    if len(track.embeddings) >= EMBEDDINGS_PER_TRACKLET or len(track.seen) < 4:
+        return
+    best = track.best
+    far = max(track.seen, key=lambda s: abs(s.index - best.index))
+    if far.frame is not None and far is not best and far.face.width >= 0.6 * best.face.width:
+        track.embeddings.append(detector.embed(far.frame, far.face))
+
+
+def _refine_candidates(detector: Detector, tracklets: list[Tracklet]) -> None:
+    """Second embeddings for the tracklets that one embedding puts near, but not surely the
+    same as, a tracklet they could be merged with (between ``SURE_SAME`` and
+    ``GROUP_DISTANCE``: complete linkage can only raise a distance, so the others stay apart
+    without them, and the surely same are merged anyway)."""
+    for i, a in enumerate(tracklets):
+        for b in tracklets[i + 1 :]:
+            if a.samples & b.samples:
+                continue
+            distance = float(np.linalg.norm(a.embeddings[0] - b.embeddings[0]))
+            if SURE_SAME <= distance < GROUP_DISTANCE:
+                _embed_more(detector, a)
+                _embed_more(detector, b)
 
 
 def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
-    """Average-linkage grouping of tracklets by embedding distance, closest first, never
+    """Complete-linkage grouping of tracklets by embedding distance, closest first, never
     merging two groups that share a sampled frame."""
     groups = [[t] for t in tracklets]
     frames = [set(t.samples) for t in tracklets]
@@ -191,7 +222,7 @@ def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
 
     def distance(a: int, b: int) -> float:
         diff = vectors[a][:, None, :] - vectors[b][None, :, :]
-        return float(np.linalg.norm(diff, axis=2).mean())
+        return float(np.linalg.norm(diff, axis=2).max())
 
     alive = list(range(len(groups)))
     while True:
@@ -202,7 +233,7 @@ def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
                 if frames[a] & frames[b]:
                     continue
                 d = distance(a, b)
-                if d < MATCH_DISTANCE and (best is None or d < best[0]):
+                if d < GROUP_DISTANCE and (best is None or d < best[0]):
                     best = (d, a, b)
         if best is None:
             break
@@ -217,8 +248,6 @@ def _group(tracklets: list[Tracklet]) -> list[list[Tracklet]]:
 def find_people(detector: Detector, path: Path) -> list[Person]:
     """Every person of the video at ``path`` (see the module docstring), in order of first
     appearance (left to right among those appearing together)."""
-    import cv2
-
     tracklets: list[Tracklet] = []
     open_ones: list[Tracklet] = []
     with VideoReader(path) as reader:
@@ -227,7 +256,6 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
         scale = min(1.0, DETECT_SIDE / max(reader.width, reader.height))
         previous_thumb: np.ndarray | None = None
         next_sample = 0
-        samples = 0
         shot_start: set[int] = {0}
         for index, frame in enumerate(reader):
             small = thumb(frame)
@@ -240,18 +268,8 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
                 continue
             if index >= next_sample:
                 next_sample = index + step
-            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            fine = index in shot_start or samples % FINE_EVERY == 0
-            samples += 1
-            faces = detector.detect(
-                gray,
-                max_side=round(max(gray.shape) * scale),
-                upsample=1 if fine else 0,
-                min_score=CANDIDATE_SCORE,
-            )
+            faces = detector.detect(frame, max_side=round(max(frame.shape[:2]) * scale), lazy=True)
             before = list(open_ones)
-            # Landmarks were fitted on the grey frame; keep the colour frame for crops and
-            # embeddings.
             seen = [SeenFace(f, index, index / fps, frame) for f in faces]
             _link(tracklets, open_ones, seen)
             for track in before:
@@ -263,10 +281,14 @@ def find_people(detector: Detector, path: Path) -> list[Person]:
     for track in tracklets:
         strongest = max(s.face.score for s in track.seen)
         best = track.best
-        if strongest >= MIN_SCORE or detector.verify(best.frame, best.face):
+        # Seen once, or never confidently: the false-face check decides (a pattern that
+        # looks like a face in one frame rarely does in the next sample).
+        once = len(track.seen) == 1
+        if (strongest >= STRONG_SCORE and not once) or detector.confirm(best.frame, best.face):
             real.append(track)
     for track in real:
         _embed(detector, track)
+    _refine_candidates(detector, real)
     people = []
     for group in _group(real):
         seen = [s for t in group for s in t.seen]

@@ -1,7 +1,7 @@
 """The real engine: dlib face detection and the classic landmark-based swap, offline.
 
-Images: faces are found with dlib's HOG detector (weak detections checked by its CNN detector,
-rotated copies tried when none is found), fitted with 68 landmarks, and swapped with a
+Images: faces are found with MTCNN (weak detections checked again, rotated copies tried when
+none is found; see :mod:`.detect`), fitted with 68 landmarks, and swapped with a
 piecewise-affine warp that keeps mouths natural, colour and sharpness matched to the photo,
 occluders left alone, and a feathered blend (see :mod:`.swap`). Videos: every person is found
 by :mod:`.people`; faces are tracked through the frames (see :mod:`.video`), people told apart

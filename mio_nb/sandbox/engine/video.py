@@ -1,10 +1,11 @@
 """Video reading, writing and face tracking for the real engine (imageio-ffmpeg, dlib).
 
 Frames are decoded by ffmpeg into RGB numpy arrays and re-encoded as H.264 (yuv420p,
-``+faststart``) with the original sound track. Faces are tracked rather than detected on every
-frame: the detector runs every few frames on a downscaled copy, and in between each face's
-landmarks are re-fitted around where it was in the frame before. Embeddings (slow) are computed
-only when a track starts and every second or so after, to tell people apart.
+``+faststart``) with the original sound track. Faces are followed in every frame (the
+detector's last stage on each face's last place, which also sees turned and tilted heads), the
+whole frame is scanned every few frames for new faces, and a face missed for a frame or two is
+bridged at its last place, so that a swap never flashes back. Embeddings (slow) are computed
+only when a track starts and every few seconds after, to tell people apart.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mio_nb.sandbox.engine import EngineError
-from mio_nb.sandbox.engine.detect import MATCH_DISTANCE, Detector, Face
+from mio_nb.sandbox.engine.detect import MATCH_DISTANCE, STRONG_SCORE, Detector, Face
 
 __all__ = [
     "Track",
@@ -28,12 +29,12 @@ __all__ = [
     "iou",
 ]
 
-#: Run the detector every this many frames (landmark tracking in between).
-DETECT_EVERY = 8
+#: Scan the whole frame every this many frames (faces are followed in between).
+DETECT_EVERY = 12
 #: Re-compute a track's embedding every this many frames (to re-identify it; sooner while
 #: the person is unsure, see ``REIDENTIFY_UNSURE``).
 REIDENTIFY_EVERY = 96
-#: The detector looks at video frames scaled to this long side (finds faces down to ~6% of it).
+#: The detector scans video frames scaled to this long side at most.
 VIDEO_DETECT_SIDE = 640
 #: Audio codecs an MP4 can carry as they are.
 _MP4_AUDIO = {"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"}
@@ -194,40 +195,12 @@ class Track:
     id: int
     face: Face
     person: int | None = None  # index of the matched person (swap_faces), None if unknown
-    #: Distances of the last embedding to every known person.
+    #: Distances of the last confident embedding to every known person.
     distances: np.ndarray | None = field(default=None, repr=False)
     last_identified: int = -(10**9)
     smoothed: np.ndarray | None = field(default=None, repr=False)
-    #: Detection rounds in a row that did not find this face (it is followed meanwhile).
+    #: Frames in a row where the face was not found (it is bridged at its last place).
     missed: int = 0
-    #: A small grey picture of the face when last detected, to check a followed face is there.
-    template: np.ndarray | None = field(default=None, repr=False)
-
-    def follow(self, detector: Detector, gray: np.ndarray) -> bool:
-        """Re-fit the landmarks around the last position and move the box with them (moved,
-        not resized: resizing from the landmarks feeds back into the next fit and drifts;
-        the next detection sets the size again). False when the fit jumped or shrank: the
-        face is no longer there."""
-        old = self.face.landmarks
-        new = detector.landmarks(gray, self.face.box)
-        dx, dy = new.mean(axis=0) - old.mean(axis=0)
-        spread_old, spread_new = _spread(old), _spread(new)
-        if np.hypot(dx, dy) > 1.2 * spread_old or not (
-            0.6 < spread_new / max(spread_old, 1e-3) < 1.6
-        ):
-            return False
-        x0, y0, x1, y1 = self.face.box
-        box = (x0 + float(dx), y0 + float(dy), x1 + float(dx), y1 + float(dy))
-        self.face = Face(box, self.face.score, new, None)
-        return True
-
-    def looks_the_same(self, gray: np.ndarray) -> bool:
-        """Whether the face in the track's box still looks like the one last detected (a
-        normalised correlation of small grey pictures): bridged frames stop when it does not."""
-        if self.template is None:
-            return True
-        now = face_template(gray, self.face.box)
-        return now is not None and float((now * self.template).mean()) > TEMPLATE_MATCH
 
     def stable_landmarks(self) -> np.ndarray:
         """Landmarks with light temporal smoothing: small movements (landmark jitter) are
@@ -248,36 +221,25 @@ class Track:
         return self.smoothed
 
 
-#: Detection rounds a face may go undetected while it is still followed (bridges the frames
-#: where a turned or tilted face is not detected; a scene cut or a changed look ends it).
-MAX_MISSED = 4
-#: Normalised correlation a followed face keeps with its picture at the last detection.
-TEMPLATE_MATCH = 0.35
+#: Frames in a row a face may go unfound and still be swapped at its last place (a blink of
+#: motion blur, a hand passing, a head turned too far for a frame or two).
+MAX_BRIDGED = 6
 #: Re-compute an embedding after this many frames when the person was unsure or unknown.
 REIDENTIFY_UNSURE = 12
-
-
-def face_template(gray: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
-    """A 24 x 24 picture of the box's middle, zero mean and unit variance (None off-frame)."""
-    import cv2
-
-    x0, y0, x1, y1 = box
-    w, h = x1 - x0, y1 - y0
-    ix0, iy0 = max(0, int(x0 + 0.15 * w)), max(0, int(y0 + 0.15 * h))
-    ix1, iy1 = min(gray.shape[1], int(x1 - 0.15 * w)), min(gray.shape[0], int(y1 - 0.05 * h))
-    if ix1 - ix0 < 6 or iy1 - iy0 < 6:
-        return None
-    patch = cv2.resize(gray[iy0:iy1, ix0:ix1], (24, 24), interpolation=cv2.INTER_AREA)
-    patch = patch.astype(np.float32)
-    patch -= patch.mean()
-    return patch / max(float(patch.std()), 1.0)
+#: Frames between scans while a face is lost, none is followed or a weak one was seen.
+SCAN_SOON = 2
+#: Frames between scans while fewer faces are followed than the video has people.
+SCAN_FOR_MISSING = 3
 
 
 class Tracker:
-    """Follows faces through a video: detection every ``DETECT_EVERY`` frames (and at every
-    scene cut), landmark tracking in between, faces kept through a few missed detections, and
-    optional identification against known people's embeddings (each face in a frame goes to
-    the nearest person, one face per person)."""
+    """Follows faces through a video: every frame, each face is looked for again near its last
+    place (the detector's last stage on its box, a few milliseconds, see
+    :meth:`Detector.follow`); the whole frame is scanned every ``DETECT_EVERY`` frames, at
+    every scene cut and soon after a face is lost; a face not found is bridged at its last
+    place for up to ``MAX_BRIDGED`` frames. With known people's embeddings, each face is
+    identified (each face in a frame goes to the nearest person, one face per person), and a
+    track keeps its person through turned-away frames whose embedding is unsure."""
 
     def __init__(
         self,
@@ -297,6 +259,10 @@ class Tracker:
         self._thumb: np.ndarray | None = None
         self._last_detection = -(10**9)
         self.embeddings_computed = 0
+        self.scans = 0
+        #: The last scan saw a weak face it could not confirm: scan again soon (a face coming
+        #: into view is often weak for a frame or two before the detector is sure of it).
+        self._pending = False
 
     def update(self, index: int, frame: np.ndarray) -> list[Track]:
         """Tracks of faces in frame ``index`` (frames must come in order)."""
@@ -308,72 +274,75 @@ class Tracker:
         self._thumb = small
         if cut:
             self.tracks = []
-        due = index - self._last_detection >= (self.detect_every if self.tracks else 3)
+        for track in self.tracks:
+            found = self.detector.follow(frame, track.face, gray, lazy=True)
+            if found is not None:
+                track.face = found
+                track.missed = 0
+            else:
+                track.missed += 1
+        since = index - self._last_detection
+        lost = any(t.missed for t in self.tracks)
+        soon = lost or self._pending or not self.tracks
+        # Someone of the video is not followed (not in view yet, or missed): look again soon.
+        missing = self.people is not None and len(self.tracks) < len(self.people)
+        wait = SCAN_SOON if soon else SCAN_FOR_MISSING if missing else self.detect_every
+        due = since >= min(wait, self.detect_every)
         if cut or due:
             self._last_detection = index
-            self._detect(gray)
-        else:
-            self.tracks = [t for t in self.tracks if t.follow(self.detector, gray)]
+            self._detect(frame, gray)
+        self.tracks = self._distinct([t for t in self.tracks if t.missed <= MAX_BRIDGED])
         if self.identify:
             for track in self.tracks:
-                if track.person is None or (
-                    track.distances is not None and _unsure(track.distances)
-                ):
-                    wait = REIDENTIFY_UNSURE
-                else:
-                    wait = self.reidentify_every
+                if track.missed:
+                    continue  # a bridged face is where it was: nothing new to identify
+                unsure = track.distances is None or _unsure(track.distances)
+                wait = REIDENTIFY_UNSURE if unsure else self.reidentify_every
                 if index - track.last_identified >= wait:
                     self._identify(track, frame, index)
             self._assign_people()
         return self.tracks
 
-    def _detect(self, gray: np.ndarray) -> None:
-        faces = self.detector.detect(gray, max_side=VIDEO_DETECT_SIDE, upsample=1)
-        kept: list[Track] = []
+    def _detect(self, frame: np.ndarray, gray: np.ndarray) -> None:
+        self.scans += 1
+        faces = self.detector.detect(frame, max_side=VIDEO_DETECT_SIDE, lazy=True)
         unmatched = list(self.tracks)
-        for face in sorted(faces, key=lambda f: -f.area):
+        self._pending = False
+        for face in sorted(faces, key=lambda f: -f.score):
             best = max(unmatched, key=lambda t: _closeness(t.face, face), default=None)
-            closeness = _closeness(best.face, face) if best is not None else 0.0
-            if best is not None and closeness > 0.3:
+            if best is not None and _closeness(best.face, face) > 0.3:
                 unmatched.remove(best)
-                if iou(best.face.box, face.box) > 0.6 and best.missed == 0:
-                    # The detector's boxes come in steps of its scan grid: average with the
-                    # followed box so that landmarks do not jump on detection frames.
-                    best.follow(self.detector, gray)
-                    box = tuple((a + b) / 2 for a, b in zip(best.face.box, face.box, strict=True))
-                    face = Face(box, face.score, self.detector.landmarks(gray, box))  # type: ignore[arg-type]
-                best.face = face
-                best.missed = 0
-                best.template = face_template(gray, face.box)
-                kept.append(best)
-            else:
-                track = Track(self._next_id, face, template=face_template(gray, face.box))
-                self._next_id += 1
-                kept.append(track)
-        for track in unmatched:
-            # Not found by the whole-frame scan: looked for around its place, turned upright;
-            # else followed on for a few rounds while it still looks like the same face.
-            if not track.follow(self.detector, gray):
+                if best.missed:  # found again by the scan: no longer bridged
+                    best.face = face
+                    best.missed = 0
                 continue
-            if self.detector.still_there(gray, track.face):
-                track.missed = 0
-                track.template = face_template(gray, track.face.box)
+            if face.score >= STRONG_SCORE or self.detector.confirm(frame, face):
+                self.tracks.append(Track(self._next_id, face))
+                self._next_id += 1
             else:
-                track.missed += 1
-            if (
-                track.missed <= MAX_MISSED
-                and track.looks_the_same(gray)
-                and all(iou(track.face.box, other.face.box) < 0.3 for other in kept)
-            ):
+                self._pending = True
+
+    @staticmethod
+    def _distinct(tracks: list[Track]) -> list[Track]:
+        """Two tracks that drifted onto one face: the one found more recently (then the older
+        one) is kept."""
+        kept: list[Track] = []
+        for track in sorted(tracks, key=lambda t: (t.missed, t.id)):
+            if all(iou(track.face.box, other.face.box) < 0.4 for other in kept):
                 kept.append(track)
-        self.tracks = kept
+        return sorted(kept, key=lambda t: t.id)
 
     def _identify(self, track: Track, frame: np.ndarray, index: int) -> None:
         embedding = self.detector.embed(frame, track.face)
         self.embeddings_computed += 1
         track.last_identified = index
-        if self.people is not None:
-            track.distances = np.linalg.norm(self.people - embedding, axis=1)
+        if self.people is None:
+            return
+        distances = np.linalg.norm(self.people - embedding, axis=1)
+        # A turned or blurred face gives an unsure embedding: it does not overturn a person
+        # the track was confidently matched to before.
+        if track.distances is None or _unsure(track.distances) or not _unsure(distances):
+            track.distances = distances
 
     def _assign_people(self) -> None:
         """Each track to the nearest person within ``MATCH_DISTANCE``, one track per person
