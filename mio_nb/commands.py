@@ -383,14 +383,15 @@ def read_jobs(source: Path, new_face: str | None) -> list[tuple[Any, ...]]:
         hd = cell.get("hd", "").lower() in ("1", "true", "yes")
         face = cell.get("face", "")
         if face:
-            if not face.isdigit():
+            if not face.isdigit() or int(face) < 1:
                 raise InvalidArgumentError(
-                    f"{source}, line {number}: face must be a face number, not '{face}'."
+                    f"{source}, line {number}: face must be a face number (1, 2, ... as "
+                    f"`mio-nb faces` lists them), not '{face}'."
                 )
             if original not in multi:
                 multi[original] = {}
                 jobs.append((original, multi[original], hd))
-            multi[original][int(face)] = new
+            multi[original][int(face) - 1] = new  # face N is faces[N - 1]
         else:
             jobs.append((original, new, hd))
     return jobs

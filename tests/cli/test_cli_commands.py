@@ -63,8 +63,8 @@ def test_batch_from_csv_reports_each_job_and_a_rerun_skips_the_done_ones(
         "original,new_face,face\n"
         f"a.png,{samples.grace_hopper()},\n"
         f"bad.jpg,{samples.grace_hopper()},\n"
-        f"{samples.group_photo(faces=3)},a.png,0\n"
-        f"{samples.group_photo(faces=3)},a.png,2\n"
+        f"{samples.group_photo(faces=3)},a.png,1\n"
+        f"{samples.group_photo(faces=3)},a.png,3\n"
     )
     before = len(sb.tasks())
     run = mio("batch", "jobs.csv", "--workers", "2", sb=sb, cwd=tmp_path)

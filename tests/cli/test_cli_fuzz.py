@@ -49,6 +49,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (d / "short-rows.csv").write_text("original,new_face\nother.jpg\n")
     (d / "text-rows.csv").write_text("original,new_face\ntext.jpg,face.jpg\ncut.jpg,face.jpg\n")
     (d / "negative.csv").write_text("original,new_face,face\nother.jpg,face.jpg,-1\n")
+    (d / "face-zero.csv").write_text("original,new_face,face\nother.jpg,face.jpg,0\n")  # from 1
     out.update({p.name: p for p in d.iterdir()})
     return out
 
@@ -86,6 +87,7 @@ def _cases(f: dict[str, Path]) -> list[list[str]]:
         ["batch", str(f["short-rows.csv"])],
         ["batch", str(f["text-rows.csv"])],
         ["batch", str(f["negative.csv"])],
+        ["batch", str(f["face-zero.csv"])],
         ["batch", str(d)],
         ["batch", str(d / "empty-folder"), "--new-face", face],
         ["batch", str(f["missing-files.csv"]), "--workers", "many"],
