@@ -103,22 +103,6 @@ def _exit_code(error: MioError) -> int:
     return EXIT_USAGE if usage else EXIT_FAILED
 
 
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the client's errors into a message on stderr and the documented exit code."""
-
-    def guarded(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except KeyboardInterrupt as e:
-            print(f"\nmio-nb: {e or 'interrupted'}", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except MioError as e:
-            print(f"mio-nb: {e}", file=sys.stderr)
-            return _exit_code(e)
-
-    return guarded
-
-
 def _register(
     name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]
 ) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
@@ -127,9 +111,9 @@ def _register(
             arguments(parser)
             _common(parser)
 
-        guarded = _guarded(run)
-        guarded.arguments = add  # type: ignore[attr-defined]
-        subcommand(name, help)(guarded)
+        # Errors become a message and an exit code in one place: cli.main.
+        run.arguments = add  # type: ignore[attr-defined]
+        subcommand(name, help)(run)
         return run
 
     return decorate
