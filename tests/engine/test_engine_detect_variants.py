@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import real_pairs
 from engine_testkit import load_rgb
 
 from mio_nb import samples
@@ -50,6 +51,33 @@ def test_tilted_head_is_found_with_its_tilt(which: str, angle: int) -> None:
     # The face is where the portrait's face went, at its size.
     assert np.hypot(face.center[0] - cx, face.center[1] - cy) < 0.2 * upright.width
     assert 0.8 < face.width / upright.width < 1.25
+
+
+@pytest.mark.skipif(real_pairs.real_clips_missing() is not None, reason="no real clips here")
+@pytest.mark.parametrize("name", ["walking-left", "walking-middle", "walking-right"])
+@pytest.mark.parametrize("angle", [-50, -40, 40, 50])
+def test_real_head_rolled_past_the_networks_reach_is_found(name: str, angle: int) -> None:
+    """Faces of the real clips (soft, enlarged GIF frames) rolled 40-50 degrees, where MTCNN
+    alone misses most of them (a tilted head; a swapped face on a tilted head): one face, at
+    the rolled face's place and size, its 68 landmarks along the roll."""
+    import cv2
+
+    rgb = real_pairs.photo(name)
+    upright = max(get_detector().find(rgb), key=lambda f: f.area)
+    height, width = rgb.shape[:2]
+    cx, cy = upright.center
+    matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    turned = cv2.warpAffine(rgb, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+    faces = get_detector().find(turned)
+    assert len(faces) == 1
+    (face,) = faces
+    assert np.hypot(face.center[0] - cx, face.center[1] - cy) < 0.2 * upright.width
+    assert 0.8 < face.width / upright.width < 1.25
+    eyes = np.stack([face.landmarks[36:42].mean(axis=0), face.landmarks[42:48].mean(axis=0)])
+    up_eyes = np.stack(
+        [upright.landmarks[36:42].mean(axis=0), upright.landmarks[42:48].mean(axis=0)]
+    )
+    assert abs(roll_angle(eyes) - (roll_angle(up_eyes) - angle)) < 8
 
 
 @pytest.mark.parametrize("corners", [16, 20, 28])
