@@ -8,6 +8,7 @@ resume) live in :mod:`mio_nb.commands`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -123,20 +124,24 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mio-nb sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"MIOCREATE_BASE_URL={sb.base_url}", flush=True)
     print(f"MIOCREATE_TOKEN={sb.token}", flush=True)
     print(f"client id: {sb.client_id}  data dir: {sb.data_dir}", flush=True)
     print("Serving; Ctrl-C to stop.", flush=True)
     try:
-        while not done.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        serve_until_stopped()
     finally:
         sb.stop()
     return 0
+
+
+def serve_until_stopped() -> None:
+    """Block a server's foreground process until Ctrl-C or SIGTERM."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        while not done.wait(0.5):
+            pass
 
 
 _run_sandbox.arguments = _sandbox_arguments  # type: ignore[attr-defined]

@@ -220,22 +220,17 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m mio_nb.replay SESSION [--port N]``: serve a record until Ctrl-C, e.g. to run a
     notebook against it (``MIOCREATE_BASE_URL`` and ``MIOCREATE_TOKEN`` as printed)."""
     import argparse
-    import signal
+
+    from .cli import serve_until_stopped
 
     parser = argparse.ArgumentParser(prog="python -m mio_nb.replay", description=main.__doc__)
     parser.add_argument("session", help="a session-*.jsonl, or the folder holding it")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     args = parser.parse_args(argv)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     with ReplayServer(args.session, port=args.port) as replay:
         print(f"MIOCREATE_BASE_URL={replay.base_url}", flush=True)
         print("MIOCREATE_TOKEN=replay", flush=True)
-        try:
-            while not done.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        serve_until_stopped()
         for request in replay.unmatched:
             print(f"no recorded answer: {request}", flush=True)
     return 0

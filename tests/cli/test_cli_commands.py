@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_testkit import mio
 
 from mio_nb import samples
 from mio_nb.sandbox import Faults, Sandbox
@@ -18,22 +16,6 @@ from mio_nb.sandbox import Faults, Sandbox
 def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     with Sandbox(port=0, data_dir=tmp_path_factory.mktemp("cli-sb"), engine="instant") as sb:
         yield sb
-
-
-def mio(
-    *args: object, sb: Sandbox | None = None, cwd: Path, token: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIOCREATE_")}
-    env["HOME"] = str(cwd)  # no shared sandbox or cache of the user's
-    flags = ["--base-url", sb.base_url, "--token", token or sb.token] if sb else []
-    return subprocess.run(
-        [sys.executable, "-m", "mio_nb.cli", *map(str, args), *flags],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_swap_saves_the_result_and_copies_it_where_asked(sb: Sandbox, tmp_path: Path) -> None:

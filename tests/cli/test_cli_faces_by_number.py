@@ -8,15 +8,13 @@ Real subprocesses against a sandbox with the real engine, on a real frame of the
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_testkit import mio
 from PIL import Image
 
 from mio_nb import samples
@@ -32,20 +30,6 @@ FACE_LINE = re.compile(r"^\s+face (\d+): \d+x\d+\s+at x=(\d+) y=(\d+) \((\d+)x(\
 def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     with Sandbox(port=0, data_dir=tmp_path_factory.mktemp("cli-faces-sb"), engine="real") as sb:
         yield sb
-
-
-def mio(*args: object, sb: Sandbox, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIOCREATE_")}
-    env["HOME"] = str(cwd)
-    flags = ["--base-url", sb.base_url, "--token", sb.token]
-    return subprocess.run(
-        [sys.executable, "-m", "mio_nb.cli", *map(str, args), *flags],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def real_frame(tmp_path: Path, clip: str, index: int) -> Path:
