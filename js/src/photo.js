@@ -97,29 +97,14 @@ export class Photo {
         const here = placed.filter((f) => f.person.frame === frame);
         const { frame_width: fw, frame_height: fh } = here[0].person;
         const boxes = here.map((face) => {
-          const [x, y, w, hgt] = face.person.box;
-          const target = { kind: "face", index: face.index };
-          const number = h("span", { class: "mio-box-number" }, String(face.index));
-          const button = h(
-            "button",
-            {
-              type: "button",
-              class: "mio-box",
-              "aria-label": `Face ${face.index} in the video, seen at ${face.person.seen}`,
-              "data-face": face.index,
-              style: `left:${pct(x, fw)};top:${pct(y, fh)};width:${pct(w, fw)};height:${pct(hgt, fh)}`,
-              onclick: () => this.onPick(target),
-              onkeydown: (event) => {
-                if (isUndoKey(event)) {
-                  event.preventDefault();
-                  this.onUndoKey(target);
-                }
-              },
-            },
-            number,
+          const entry = this.faceBox(
+            face.index,
+            face.person.box,
+            [fw, fh],
+            `Face ${face.index} in the video, seen at ${face.person.seen}`,
           );
-          this.peopleButtons.set(face.index, { button, number });
-          return button;
+          this.peopleButtons.set(face.index, entry);
+          return entry.button;
         });
         const url = media && media.url(frame);
         const seen = here.map((f) => `face ${f.index}: seen at ${f.person.seen}`).join("; ");
@@ -153,6 +138,35 @@ export class Photo {
     return [...new Set(faces.filter((f) => f.person).map((f) => f.person.frame))];
   }
 
+  /**
+   * A numbered box (a button) over face `index` at `box` ([x, y, w, h] in a picture of `size`
+   * [width, height]): a click picks it, Delete or Backspace undoes its pair.
+   */
+  faceBox(index, [x, y, w, hgt], [width, height], label, children = []) {
+    const target = { kind: "face", index };
+    const number = h("span", { class: "mio-box-number" }, String(index));
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "mio-box",
+        "aria-label": label,
+        "data-face": index,
+        style: `left:${pct(x, width)};top:${pct(y, height)};width:${pct(w, width)};height:${pct(hgt, height)}`,
+        onclick: () => this.onPick(target),
+        onkeydown: (event) => {
+          if (isUndoKey(event)) {
+            event.preventDefault();
+            this.onUndoKey(target);
+          }
+        },
+      },
+      number,
+      ...children,
+    );
+    return { button, number };
+  }
+
   renderBoxes(main, faces, pairs, selection) {
     const located = faces.filter((f) => Array.isArray(f.box));
     const signature = located.map((f) => `${f.index}:${f.box.join(",")}`).join("|") + `|${main.width}x${main.height}`;
@@ -162,8 +176,6 @@ export class Photo {
       replaceChildren(this.boxes);
       for (const face of located) {
         const [x, y, w, hgt] = face.box;
-        const target = { kind: "face", index: face.index };
-        const number = h("span", { class: "mio-box-number" }, String(face.index));
         const dots = (face.kps || []).map(([kx, ky], i) =>
           h("span", {
             class: `mio-kp mio-kp-${i + 1}`,
@@ -171,27 +183,15 @@ export class Photo {
             "aria-hidden": "true",
           }),
         );
-        const button = h(
-          "button",
-          {
-            type: "button",
-            class: "mio-box",
-            "aria-label": `Face ${face.index} on the photo`,
-            "data-face": face.index,
-            style: `left:${pct(x, main.width)};top:${pct(y, main.height)};width:${pct(w, main.width)};height:${pct(hgt, main.height)}`,
-            onclick: () => this.onPick(target),
-            onkeydown: (event) => {
-              if (isUndoKey(event)) {
-                event.preventDefault();
-                this.onUndoKey(target);
-              }
-            },
-          },
-          number,
-          ...dots,
+        const entry = this.faceBox(
+          face.index,
+          face.box,
+          [main.width, main.height],
+          `Face ${face.index} on the photo`,
+          dots,
         );
-        this.buttons.set(face.index, { button, number });
-        this.boxes.append(button);
+        this.buttons.set(face.index, entry);
+        this.boxes.append(entry.button);
       }
     }
     const byFace = new Map(pairs.map(([f, l]) => [f, l]));
