@@ -92,11 +92,6 @@ class TaskType(StrEnum):
         return self in (TaskType.MULTIPLE_FACE_SWAP, TaskType.MULTIPLE_VIDEO_FACE_SWAP)
 
     @classmethod
-    def for_path(cls, path: str) -> TaskType | None:
-        """The type a POST to ``path`` creates, or None for any other path."""
-        return next((t for t in cls if t.path == path), None)
-
-    @classmethod
     def parse(cls, name: str | None) -> TaskType | None:
         """The type called ``name``, including the names journals of mio-nb 0.1 used."""
         if not name:
@@ -116,8 +111,6 @@ _LEGACY_NAMES = {
     "multi-video-swap": "multiple-video-face-swap",
 }
 
-#: Paths of the POSTs that create a (paid) task.
-TASK_CREATING_PATHS: tuple[str, ...] = tuple(t.path for t in TaskType)
 
 FACE_SWAP_PATH = TaskType.FACE_SWAP.path
 VIDEO_FACE_SWAP_PATH = TaskType.VIDEO_FACE_SWAP.path

@@ -75,9 +75,6 @@ from .urls import check_storage_url
 
 log = logging.getLogger("mio_nb.transport")
 
-#: API paths whose POST creates a (paid) task: never repeated once it may have been sent.
-TASK_CREATING_PATHS = protocol.TASK_CREATING_PATHS
-
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: The largest API answer read (a task detail with hundreds of faces is well under 1 MB).
 API_BODY_CAP = 8 << 20
