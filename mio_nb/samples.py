@@ -68,6 +68,15 @@ DATA_DIR = Path(__file__).parent / "data"
 
 def grace_hopper() -> Path:
     """A JPEG portrait of Grace Hopper (512x600, one face), from matplotlib's sample data."""
+    import importlib.util
+
+    # Found where matplotlib keeps it, without importing matplotlib (0.2 s in a fresh kernel).
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(spec.submodule_search_locations[0], "mpl-data", "sample_data")
+        path = folder / "grace_hopper.jpg"
+        if path.is_file():
+            return path
     from matplotlib import cbook
 
     return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))

@@ -252,11 +252,15 @@ def send_media(
 
 
 class MediaServer:
-    """Media the widget offers the browser, by key: sent when a view asks for it (``serve``),
-    or as soon as it is published if a view asked for it before it existed.
+    """Media the widget offers the browser, by key: sent as soon as it is published (a view
+    that exists receives it even while the kernel is busy running cells, when the view's
+    requests wait), and sent again when a view asks for it (``serve``: a view rendered after
+    it was published, or one that dropped it). Keys asked for before they exist are sent once
+    when published.
 
     ``send(content, buffers)`` is the widget's ``send``; pictures are kept as bytes, videos and
-    results as paths (read piece by piece when sent)."""
+    results as paths (read piece by piece when sent). Publish a picture before the state that
+    names its key, so that a view has it when it shows the state."""
 
     def __init__(self, send: SendFn, chunk_bytes: int = MEDIA_CHUNK_BYTES) -> None:
         self._send = send
@@ -267,7 +271,7 @@ class MediaServer:
         self._lock = threading.Lock()
 
     def serve(self, keys: Iterable[str]) -> None:
-        """Send the media asked for; remember keys not made yet and send them when they are."""
+        """Send the media asked for; remember keys not made yet (sent once, when published)."""
         for key in keys:
             with self._lock:
                 item = self._media.get(key)
@@ -277,12 +281,11 @@ class MediaServer:
             self._deliver(key, *item)
 
     def publish(self, key: str, mime: str, data: bytes | Path) -> None:
+        """Keep ``data`` under ``key`` and send it now."""
         with self._lock:
             self._media[key] = (mime, data)
-            wanted = key in self._wanted
             self._wanted.discard(key)
-        if wanted:
-            self._deliver(key, mime, data)
+        self._deliver(key, mime, data)
 
     def forget(self, prefix: str) -> None:
         """Drop every key starting with ``prefix`` (e.g. the previous original's faces)."""

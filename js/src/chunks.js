@@ -63,29 +63,42 @@ function byteLength(buffer) {
   return buffer ? buffer.byteLength : 0;
 }
 
+/** How long media the kernel sent before the state named it is kept unnamed (ms). */
+export const UNNAMED_KEEP_MS = 60_000;
+
 /**
  * Reassembles media the kernel sends as {type: MSG.MEDIA, key, transfer, part, parts, mime, size}
  * with one buffer each. Keys name immutable content (they carry a revision), so a key, once
  * complete, is never replaced; parts of other transfers of the same key are ignored.
+ * The kernel sends media as soon as it is made, usually just before the state that names it:
+ * what arrives unnamed is kept a while (UNNAMED_KEEP_MS), what the state named and no longer
+ * names is dropped at once.
  */
 export class MediaAssembler {
   constructor() {
-    this.complete = new Map(); // key -> {mime, size}
-    this.pending = new Map(); // `${key}#${transfer}` -> {parts: [], got, size, mime}
+    this.complete = new Map(); // key -> {mime, size, since}
+    this.pending = new Map(); // `${key}#${transfer}` -> {parts: [], got, size, mime, since}
+    this.named = new Set(); // keys the state has named
   }
 
   has(key) {
     return this.complete.has(key);
   }
 
+  /** True while some transfer of `key` is under way. */
+  receiving(key) {
+    for (const id of this.pending.keys()) if (id.slice(0, id.lastIndexOf("#")) === key) return true;
+    return false;
+  }
+
   /** Returns {key, mime, size, parts: [buffers]} when `content` completes a key, else null. */
-  add(content, buffers) {
+  add(content, buffers, now = Date.now()) {
     const { key, transfer, part, parts, mime, size } = content;
     if (this.complete.has(key)) return null;
     const id = `${key}#${transfer}`;
     let entry = this.pending.get(id);
     if (!entry) {
-      entry = { parts: new Array(parts).fill(null), got: 0, size, mime };
+      entry = { parts: new Array(parts).fill(null), got: 0, size, mime, since: now };
       this.pending.set(id, entry);
     }
     if (part < 0 || part >= parts) throw new RangeError(`part ${part} of ${parts} for ${key}`);
@@ -99,22 +112,26 @@ export class MediaAssembler {
     }
     const total = entry.parts.reduce((n, b) => n + byteLength(b), 0);
     if (total !== size) throw new Error(`${key}: got ${total} bytes, expected ${size}`);
-    this.complete.set(key, { mime, size });
+    this.complete.set(key, { mime, size, since: now });
     return { key, mime, size, parts: entry.parts };
   }
 
-  /** Forget completed keys not in `keep`; returns the keys dropped. */
-  prune(keep) {
+  /** Forget keys not in `keep` that the state named before, or that arrived unnamed over
+   * UNNAMED_KEEP_MS ago; returns the completed keys dropped. */
+  prune(keep, now = Date.now()) {
+    for (const key of keep) this.named.add(key);
+    const stale = (key, since) => !keep.has(key) && (this.named.has(key) || now - since > UNNAMED_KEEP_MS);
     const dropped = [];
-    for (const key of [...this.complete.keys()]) {
-      if (!keep.has(key)) {
+    for (const [key, { since }] of [...this.complete]) {
+      if (stale(key, since)) {
         this.complete.delete(key);
         dropped.push(key);
       }
     }
-    for (const id of [...this.pending.keys()]) {
-      if (!keep.has(id.slice(0, id.lastIndexOf("#")))) this.pending.delete(id);
+    for (const [id, { since }] of [...this.pending]) {
+      if (stale(id.slice(0, id.lastIndexOf("#")), since)) this.pending.delete(id);
     }
+    for (const key of [...this.named]) if (!keep.has(key)) this.named.delete(key);
     return dropped;
   }
 }

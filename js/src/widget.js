@@ -552,10 +552,10 @@ function render({ model, el }) {
     view.update();
   });
   for (const name of TRAIT_NAMES) if (name !== "busy") model.on(`change:${name}`, () => view.update());
-  // Media sent before this view existed was lost: ask for everything current at once.
-  view.media.expect(view.wantedKeys());
+  // Media sent before this view existed did not reach it: ask for what the state names now.
+  const keys = view.media.expect(view.wantedKeys());
   view.result.lastResultId = (view.shownEntry() || {}).id ?? null; // only new results scroll
-  view.send({ type: MSG.READY });
+  view.send({ type: MSG.READY, keys });
   view.onBusyChange();
   return () => view.destroy();
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MediaAssembler, planChunks, UploadFlow } from "../src/chunks.js";
+import { MediaAssembler, planChunks, UNNAMED_KEEP_MS, UploadFlow } from "../src/chunks.js";
 
 test("planChunks covers every byte once, in order", () => {
   assert.deepEqual(planChunks(0, 4), []);
@@ -73,13 +73,26 @@ test("MediaAssembler rejects a transfer whose size does not add up", () => {
   assert.throws(() => m.add(...part("j", 1, 3, 2, [2])), RangeError);
 });
 
-test("MediaAssembler.prune forgets what the state no longer shows", () => {
+test("MediaAssembler.prune forgets at once what the state named and no longer names", () => {
   const m = new MediaAssembler();
-  m.add(...part("a", 1, 0, 1, [1, 2, 3, 4, 5]));
-  m.add(...part("b", 1, 0, 1, [1, 2, 3, 4, 5]));
-  m.add(...part("c", 1, 0, 2, [1, 2, 3]));
-  assert.deepEqual(m.prune(new Set(["b"])), ["a"]);
+  m.add(...part("a", 1, 0, 1, [1, 2, 3, 4, 5]), 0);
+  m.add(...part("b", 1, 0, 1, [1, 2, 3, 4, 5]), 0);
+  m.add(...part("c", 1, 0, 2, [1, 2, 3]), 0);
+  assert.deepEqual(m.prune(new Set(["a", "b", "c"]), 10), []);
+  assert.deepEqual(m.prune(new Set(["b"]), 20), ["a"]);
   assert.equal(m.has("a"), false);
   assert.equal(m.has("b"), true);
-  assert.equal(m.pending.size, 0);
+  assert.equal(m.pending.size, 0, "c's transfer stopped: c is no longer named");
+});
+
+test("MediaAssembler.prune keeps media sent before the state names it, for a while", () => {
+  const m = new MediaAssembler();
+  m.add(...part("early", 1, 0, 1, [1, 2, 3, 4, 5]), 1000);
+  m.add(...part("half", 1, 0, 2, [1, 2, 3]), 1000);
+  assert.deepEqual(m.prune(new Set(), 1000 + UNNAMED_KEEP_MS - 1), []);
+  assert.ok(m.has("early") && m.receiving("half"));
+  assert.deepEqual(m.prune(new Set(["early"]), 1000 + UNNAMED_KEEP_MS + 1), []);
+  assert.ok(m.has("early"), "named now: kept");
+  assert.equal(m.receiving("half"), false, "never named: dropped after UNNAMED_KEEP_MS");
+  assert.deepEqual(m.prune(new Set(), 1000 + UNNAMED_KEEP_MS + 2), ["early"]);
 });

@@ -53,6 +53,10 @@ class TraitBoard:
             self._auto_pair()  # type: ignore[attr-defined]
         return True
 
+    def is_current(self, rev: int) -> bool:
+        original = self._original
+        return original is not None and original.rev == rev
+
     def update_card(self, label: str, **fields: Any) -> None:
         with self._lock:
             self.new_faces = [{**n, **fields} if n["label"] == label else n for n in self.new_faces]
@@ -63,12 +67,12 @@ class TraitBoard:
         with self._lock:
             rid = next(self._result_ids)
             data = {**entry.trait(), "id": rid, "media": f"result-{rid}"}
+            self._media.publish(data["media"], entry.mime, Path(entry.path))  # before it is named
             with self.hold_sync():  # type: ignore[attr-defined]
                 self.history = [*self.history, data]
                 self.shown = rid
                 self.status = f"Done in {entry.elapsed:.1f} s (task {entry.task_id})."
             self.result = result
-        self._media.publish(f"result-{rid}", entry.mime, Path(entry.path))
 
     def failed(self, what: str, message: str, stopped: Stopped | None, status: str) -> None:
         with self.hold_sync():  # type: ignore[attr-defined]

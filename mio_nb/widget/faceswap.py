@@ -102,12 +102,18 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         self._inputs = Inputs(self._folder, lambda c: self.send(c), self._use_upload)
         self._receiver = self._inputs.receiver
         self._media = MediaServer(lambda c, b: self.send(c, b), MEDIA_CHUNK_BYTES)
-        self._jobs = Jobs(self._client, self, timeout=timeout) if self._client else None
         from .session import Session
 
         self._session = Session()  # detect, swap, resume: one after the other
-        self._checks = Session()  # new faces are checked meanwhile, not in the swap's way
-        self._checks.submit(warm_up)  # fonts and canvas load while the user picks a file
+        self._checks = Session()  # new faces checked, faces drawn: not in the swap's way
+        self._jobs = (
+            Jobs(self._client, self, timeout=timeout, draw=self._checks.submit)
+            if self._client
+            else None
+        )
+        # Fonts and canvas load while the user picks a file (in a thread of their own: a new
+        # face given meanwhile is checked at once).
+        threading.Thread(target=warm_up, name="mio-nb-warm-up", daemon=True).start()
         self._original: Original | None = None
         self._revs = itertools.count(1)
         self._new: dict[str, NewFace] = {}
@@ -200,8 +206,10 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the widget's background work is done; the last job's value (or raise)."""
-        self._checks.wait(timeout)
-        return self._session.wait(timeout)
+        try:
+            return self._session.wait(timeout)
+        finally:
+            self._checks.wait(timeout)  # after the jobs: they hand it the drawing of faces
 
     def close(self) -> None:
         """Close the widget, cancel uploads and remove its temporary files."""
@@ -219,7 +227,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         return [m.value for m in cls._HANDLERS]
 
     _HANDLERS: ClassVar[dict[Msg, Callable[[FaceSwapWidget, dict, list], object]]] = {
-        Msg.READY: lambda w, c, b: w._media.serve(w._current_keys()),
+        Msg.READY: lambda w, c, b: w._media.serve([str(k) for k in c.get("keys", [])]),
         Msg.WANT: lambda w, c, b: w._media.serve([str(k) for k in c.get("keys", [])]),
         Msg.UPLOAD_START: lambda w, c, b: w._inputs.start(c, w.max_upload_bytes)
         if w._client_or_refuse(c) else None,
@@ -259,14 +267,6 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
             self.send({"type": Msg.UPLOAD_ERROR.value, "upload": str(content.get("upload")),
                        "message": NO_SANDBOX_NOTICE})  # fmt: skip
         return self._client is not None
-
-    def _current_keys(self) -> list[str]:
-        keys = [self.main["media"]] if self.main.get("media") else []
-        keys += [f["media"] for f in self.faces] + [n["media"] for n in self.new_faces]
-        keys += [f["person"]["frame"] for f in self.faces if f.get("person")]
-        keys += [c["media"] for n in self.new_faces for c in n.get("choices", [])]
-        shown = [e for e in self.history if e["id"] == self.shown] or self.history[-1:]
-        return keys + [e["media"] for e in shown]
 
     # ------------------------------------------------------------------ inputs and jobs
 

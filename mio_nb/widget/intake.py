@@ -105,13 +105,14 @@ class Intake:
             info = MainInfo(name, fmt.kind, size, f"main-{original.rev}" if preview else "",
                             fmt.mime if fmt.kind == "video" and preview else None,
                             *(wh or (None, None)))  # fmt: skip
+            if preview:  # sent before the state names it
+                data = webp(path, PREVIEW_SIDE) if fmt.kind == "image" else path
+                mime = "image/webp" if fmt.kind == "image" else fmt.mime
+                self._media.publish(info.media, mime, data)
             with self.hold_sync():  # type: ignore[attr-defined]
                 self.faces, self.pair_list, self.main, self.error = [], [], info.trait(), ""
                 if self.stopped.get("what") == "detect":
                     self.stopped = {}
-        if preview:
-            data = webp(path, PREVIEW_SIDE) if fmt.kind == "image" else path
-            self._media.publish(info.media, "image/webp" if fmt.kind == "image" else fmt.mime, data)
         return self._submit(lambda: jobs.detect(original) if original is self._original else None)
 
     def _redetect(self) -> None:

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -49,6 +50,10 @@ class Board(Protocol):
     def publish(self, key: str, mime: str, data: bytes | Path) -> None: ...
     def faces_found(self, rev: int, faceset: FaceSet, cards: list[FaceCard], status: str) -> bool:
         """Show the faces of original ``rev``; False when a newer original replaced it."""
+        ...
+
+    def is_current(self, rev: int) -> bool:
+        """True while original ``rev`` is the one shown."""
         ...
 
     def update_card(self, label: str, **fields: Any) -> None: ...
@@ -107,10 +112,20 @@ def _word(task: Task) -> str:
 class Jobs:
     """Runs one job at a time for a widget (the worker thread is the caller's)."""
 
-    def __init__(self, client: Client, board: Board, *, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        board: Board,
+        *,
+        timeout: float | None = None,
+        draw: Callable[[Callable[[], None]], object] | None = None,
+    ) -> None:
         self.client = client
         self.board = board
         self.timeout = timeout
+        #: Runs the drawing of the face pictures (the widget: beside the jobs, so that a swap
+        #: need not wait for matplotlib); None: at once, in the job.
+        self.draw = draw or (lambda drawing: drawing())
         self.stop_event = threading.Event()
         self.started = time.monotonic()  # when the current job began
         self.submitted = time.monotonic()  # when its task was submitted (Resume counts from it)
@@ -202,11 +217,17 @@ class Jobs:
         status = f"Found {n} face{'s' if n != 1 else ''} in {original.name}."
         if not self.board.faces_found(rev, faceset, cards, status):
             return None
-        self.board.show_busy(Busy("detect", "drawing"), status)
+        self.draw(lambda: self._draw_faces(rev, faceset))
+        return faceset
+
+    def _draw_faces(self, rev: int, faceset: FaceSet) -> None:
+        """Each face's picture (its crop, five keypoints and number, drawn by matplotlib), sent
+        as it is drawn; none once a newer original replaced this one."""
         for face in faceset:
+            if not self.board.is_current(rev):
+                return
             drawn = render_face(face.image(), face.kps, face.number, max_side=FACE_SIDE)
             self.board.publish(f"face-{rev}-{face.number}", "image/webp", webp(drawn, FACE_SIDE))
-        return faceset
 
     def check_new_face(self, label: str, new: NewFace) -> None:
         """Find the faces of a new face at once: its card says if it has none (then it cannot

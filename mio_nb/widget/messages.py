@@ -15,8 +15,8 @@ class Msg(StrEnum):
     """``content["type"]`` of each custom message."""
 
     # browser -> kernel
-    READY = "ready"  # a view was rendered: send it the current media
-    WANT = "want"  # {keys}: media the view is missing
+    READY = "ready"  # {keys}: a view was rendered: the media it shows (sent before it existed)
+    WANT = "want"  # {keys}: media the view dropped, or did not receive in time
     UPLOAD_START = "upload_start"  # {upload, role, name, size}
     UPLOAD_CHUNK = "upload_chunk"  # {upload, offset} + one buffer
     UPLOAD_END = "upload_end"  # {upload}
@@ -32,7 +32,7 @@ class Msg(StrEnum):
     RESUME = "resume"
     DETECT = "detect"  # find the faces of the original again
     # kernel -> browser
-    MEDIA = "media"  # {key, transfer, part, parts, mime, size} + one buffer
+    MEDIA = "media"  # {key, transfer, part, parts, mime, size} + one buffer; sent when published
     UPLOAD_ACK = "upload_ack"  # {upload, received}
     UPLOAD_ERROR = "upload_error"  # {upload, message}
     UPLOAD_DONE = "upload_done"  # {upload}

@@ -23,8 +23,9 @@ def test_detection_shows_numbered_faces_with_their_drawings(
     assert [f["index"] for f in widget.faces] == [1, 2]
     assert widget.busy == {} and widget.error == ""
     assert widget.status == "Found 2 faces in pair.png."
-    # The view's request when it renders: everything current comes back as binary media.
-    front.send({"type": "ready"})
+    # The kernel sent every picture when it was made, unasked (a view receives it even while
+    # the kernel runs cells, when the view's requests wait): nothing was asked for here.
+    assert not [c for c, _ in front.custom() if c.get("type") in ("ready", "want")]
     for face in widget.faces:
         mime, data = wait_for(lambda f=face: front.media(f["media"]), 30, face["media"])
         assert mime == "image/webp" and data[:4] == b"RIFF"
@@ -34,6 +35,20 @@ def test_detection_shows_numbered_faces_with_their_drawings(
     # Detection showed its task's state while it ran.
     states = [s["busy"] for s in front.states() if "busy" in s]
     assert any(b.get("what") == "detect" and b.get("task_id") for b in states), states
+
+
+def test_each_picture_goes_out_once_and_again_only_when_a_view_asks(
+    widget: FaceSwapWidget, front: Frontend, group2: bytes
+):
+    widget.load_main(group2, name="pair.png").result(timeout=120)
+    keys = [widget.main["media"]] + [f["media"] for f in widget.faces]
+    for key in keys:
+        wait_for(lambda k=key: front.media(k), 30, key)
+    widget._checks.wait(timeout=30)
+    assert {k: len(front.media_messages(k)) for k in keys} == dict.fromkeys(keys, 1)
+    # A view rendered now asks for what its state names (READY): each is sent once more.
+    front.send({"type": "ready", "keys": keys[:2]})
+    assert [len(front.media_messages(k)) for k in keys] == [2, 2] + [1] * (len(keys) - 2)
 
 
 def test_media_asked_for_before_it_exists_is_sent_when_made(
