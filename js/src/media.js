@@ -5,8 +5,9 @@
 import { MediaAssembler } from "./chunks.js";
 import { MSG } from "./shared.js";
 
-/** How long a view waits for media the state names before asking for it (ms). */
-export const MEDIA_GRACE_MS = 1500;
+/** How long a view waits for media the state names before asking for it (ms): the kernel
+ * may still be drawing it (a face's picture comes after the face list). */
+export const MEDIA_GRACE_MS = 5000;
 
 export class MediaStore {
   /** @param {(content: object) => void} send  posts a message to the kernel */
