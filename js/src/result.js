@@ -5,6 +5,12 @@
 import { h, flag, replaceChildren } from "./dom.js";
 import { formatElapsed } from "./text.js";
 
+/** The result shown: the one chosen (`shown`, an id), else the latest; null before any. */
+export function shownEntry(history, shown) {
+  if (!history.length) return null;
+  return history.find((e) => e.id === shown) || history[history.length - 1];
+}
+
 export class ResultSection {
   /** @param {{media: import("./media.js").MediaStore, onShow: (id: number) => void}} options */
   constructor({ media, onShow }) {
