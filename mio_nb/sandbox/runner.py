@@ -124,7 +124,7 @@ class Sandbox:
         if isinstance(engine, str):
             from mio_nb.sandbox.engine import load_engine
 
-            engine = load_engine(engine)
+            engine = load_engine(engine, own_process=True)
         self.engine = engine
         self._own_dir = data_dir is None
         self.data_dir = Path(

@@ -44,6 +44,7 @@ _JS_PICTURES = """
 }
 """
 
+
 @pytest.mark.timeout(600)
 def test_pictures_are_on_screen_while_the_cell_is_still_running(lab, faceswap, tmp_path):
     path = lab.write_notebook("busy-kernel.ipynb", [WIDGET_CELL, BUSY_CELL])

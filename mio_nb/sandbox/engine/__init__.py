@@ -59,6 +59,9 @@ class EngineError(Exception):
         self.message = message or MESSAGES.get(code, "Task failed.")
         super().__init__(f"{self.code}: {self.message}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses from the engine's process
+        return (type(self), (self.code, self.message))
+
 
 @dataclass
 class FacePart:
@@ -113,15 +116,24 @@ class Engine(Protocol):
         ...
 
 
-def load_engine(name: str = "real") -> Engine:
+def load_engine(name: str = "real", *, own_process: bool = False) -> Engine:
     """The engine called ``name``: "real" or "instant".
 
     "real" raises ImportError with the install hint when its packages are missing.
+    ``own_process``: the real engine runs in a child process shared by this process's
+    sandboxes (see :mod:`.process`): this returns at once, the models load meanwhile.
     """
     if name == "real":
         try:
+            if own_process:
+                _find_real_engine()
+                from mio_nb.sandbox.engine.process import shared_engine_process
+
+                return shared_engine_process("real")
             from mio_nb.sandbox.engine.real import RealEngine
         except ImportError as exc:
+            if exc.msg.startswith(INSTALL_HINT) or type(exc).__name__ == "EngineDependencyError":
+                raise
             package = ENGINE_PACKAGES.get((exc.name or "").partition(".")[0])
             missing = f" (missing: {package}, module {exc.name})" if package else ""
             raise ImportError(INSTALL_HINT + missing, name=exc.name) from exc
@@ -131,3 +143,16 @@ def load_engine(name: str = "real") -> Engine:
 
         return InstantEngine()
     raise ValueError(f"unknown engine {name!r}: use 'real' or 'instant'")
+
+
+def _find_real_engine() -> None:
+    """Raise ImportError (as importing the real engine would) when one of its packages or model
+    files is missing, without importing them (that is the child process's work)."""
+    import importlib.util
+
+    for module in ENGINE_PACKAGES:
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"No module named {module!r}", name=module)
+    from mio_nb.sandbox.engine.models import model_path
+
+    model_path("shape_predictor_68_face_landmarks.dat")
