@@ -7,8 +7,7 @@ from pathlib import Path
 from widget_testkit import Frontend, wait_for
 
 from mio_nb import samples
-from mio_nb.formats import MAX_UPLOAD_BYTES
-from mio_nb.transfer import human_bytes
+from mio_nb.formats import MAX_UPLOAD_BYTES, human_bytes
 from mio_nb.widget import FaceSwapWidget
 
 
