@@ -85,7 +85,7 @@ def test_a_given_sandbox_client_is_named_as_such(client):
         (703, "detect", "The service does not accept this file's format"),
         (704, "detect", "The file is over the 500 MB limit"),
         (801, "swap", "Your MioCreate account is out of credits"),
-        (802, "swap", "Too many requests right now: wait a minute, then press Swap again."),
+        (802, "swap", "Too many requests right now. Wait a minute, then press Swap again."),
         (401, "swap", "The API refused the token"),
         (500, "swap", "The API had a problem on its side"),
     ],

@@ -223,7 +223,7 @@ def test_a_timeout_says_press_resume_and_resume_finishes_the_same_task(
         task_id = widget.stopped["task_id"]
         assert widget.stopped["what"] == "swap" and widget.stopped["since_submitted"] >= 0.5
         assert widget.error == (
-            f"Task {task_id} did not finish in time; it keeps running on the server: press "
+            f"Task {task_id} did not finish in time. It keeps running on the server: press "
             "Resume to keep waiting for it."
         )
         widget.timeout = None
