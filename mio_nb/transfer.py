@@ -10,6 +10,8 @@ binary buffers (never base64, never in widget state):
   ``MAX_UPLOAD_BYTES`` and the format by magic bytes, as the browser did before sending.
 - kernel -> browser: :func:`send_media` sends a file or bytes as ``media`` {key, transfer, part,
   parts, mime, size} messages of at most ``MEDIA_CHUNK_BYTES`` each.
+
+The message names are those of :class:`mio_nb.widget.messages.Msg`, as in the JavaScript.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .formats import (
     size_refusal,
     sniff,
 )
+from .widget.messages import Msg
 
 #: Kernel -> browser part size: well under Colab's ~1 MB message limit, and still fast.
 MEDIA_CHUNK_BYTES = 512 * 1024
@@ -232,7 +235,13 @@ def send_media(
     """
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     parts = max(1, math.ceil(size / chunk_bytes))
-    header = {"type": "media", "key": key, "transfer": transfer, "parts": parts, "mime": mime}
+    header = {
+        "type": Msg.MEDIA.value,
+        "key": key,
+        "transfer": transfer,
+        "parts": parts,
+        "mime": mime,
+    }
     if isinstance(data, Path):
         with data.open("rb") as f:
             for part in range(parts):
