@@ -73,13 +73,14 @@ def test_the_js_names_messages_only_through_msg() -> None:
 
 
 def test_python_names_messages_only_through_msg() -> None:
-    # The kernel side (mio_nb/) and the tests' browser (tests/) use Msg, as the JS uses MSG.
+    # The kernel side (mio_nb/) and the browser played by tests and benchmarks use Msg, as the
+    # JS uses MSG.
     names = "|".join(m.value for m in Msg)
     literal = re.compile(rf"""["']type["']\s*[)\]]?\s*(?::|==|!=)\s*["']({names})["']""")
     assert literal.search('if c.get("type") != "media"') and literal.search("{'type': 'pair'}")
     found = [
         f"{path.relative_to(ROOT)}: {match.group(0)}"
-        for folder in (ROOT / "mio_nb", ROOT / "tests")
+        for folder in (ROOT / "mio_nb", ROOT / "tests", ROOT / "benchmarks")
         for path in sorted(folder.rglob("*.py"))
         for match in literal.finditer(path.read_text(encoding="utf-8"))
         if path != Path(__file__).resolve()
