@@ -32,6 +32,7 @@ from jupyter_client.manager import start_new_kernel
 from PIL import Image
 
 from mio_nb import samples
+from mio_nb.widget.messages import Msg
 
 VIDEO_MB = 50
 
@@ -111,7 +112,7 @@ def media_until(kernel: Kernel, keys: set[str], timeout: float) -> tuple[float, 
     got: dict[str, int] = {}
     for t, data, buffers in kernel.messages(timeout):
         c = data.get("content", {})
-        if data.get("method") != "custom" or c.get("type") != "media" or c["key"] not in keys:
+        if data.get("method") != "custom" or c.get("type") != Msg.MEDIA or c["key"] not in keys:
             continue
         key = c["key"]
         expected[key] = c["parts"]
@@ -143,7 +144,7 @@ def main() -> int:
                 "w = FaceSwapWidget(client=Client.for_sandbox(sb, progress=False))\n"
                 "print(w.model_id)\n"
             ).strip()
-            kernel.send({"type": "ready"})
+            kernel.send({"type": Msg.READY.value})
 
             # 1-2. The face gallery.
             kernel.run(f"f = w.load_main({str(original)!r})")
@@ -155,7 +156,7 @@ def main() -> int:
                 if faces:
                     announced = t
                     keys = {f["media"] for f in faces}
-                    kernel.send({"type": "want", "keys": sorted(keys)})
+                    kernel.send({"type": Msg.WANT.value, "keys": sorted(keys)})
                     break
             assert announced is not None, "no faces announced"
             done, sizes = media_until(kernel, keys, 120)
@@ -184,7 +185,7 @@ def main() -> int:
                 f"w._media.publish('bench-video', 'video/mp4', pathlib.Path({str(big)!r}))"
             )
             start = time.perf_counter()
-            kernel.send({"type": "want", "keys": ["bench-video"]})
+            kernel.send({"type": Msg.WANT.value, "keys": ["bench-video"]})
             done, sizes = media_until(kernel, {"bench-video"}, 120)
             took = done - start
             assert sizes["bench-video"] == big.stat().st_size

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .formats import human_bytes
+
 #: The most one displayed picture may weigh (its base64 in the notebook stays under 250 KB).
 IMAGE_OUTPUT_MAX_BYTES = 180_000
 #: The longest side of a displayed picture (notebook cells are ~1000 px wide).
@@ -112,8 +114,6 @@ def video_caption_note(path: str | os.PathLike[str], max_bytes: int = VIDEO_EMBE
     size = Path(path).stat().st_size
     if size <= max_bytes:
         return ""
-    from .transfer import human_bytes
-
     return (
         f"; over the {human_bytes(max_bytes)} a notebook embeds, so only its cover shows here: "
         "open the file to play it"

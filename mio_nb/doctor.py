@@ -167,12 +167,14 @@ class Report:
 
 # -- the widget front-end (notebooks only) ------------------------------------------------------
 
-PROBE_ESM = """
-function render({ model, el }) {
+#: The one message of the probe widget: its view was rendered.
+PROBE_RENDERED = "rendered"
+PROBE_ESM = f"""
+function render({{ model, el }}) {{
   el.textContent = "";
-  model.send({ type: "rendered", at: Date.now() });
-}
-export default { render };
+  model.send({{ type: "{PROBE_RENDERED}", at: Date.now() }});
+}}
+export default {{ render }};
 """
 
 
@@ -250,7 +252,7 @@ class WidgetProbe:
         timer.start()
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") != "rendered":
+        if not isinstance(content, dict) or content.get("type") != PROBE_RENDERED:
             return
         if self.answered.is_set() or self._report is None:
             return

@@ -6,16 +6,77 @@ and a ``hint``: a sentence telling the user what to do next. ``str(error)`` show
     try:
         client.swap_image("cup.png", "me.jpg")
     except NoFaceError as e:
-        print(e.code, e.hint)        # 602 Use a photo where a face is clearly visible ...
+        print(e.code, e.hint)        # 602 No face was found ... Choose a photo where ...
 
-The text of an error never contains the API token.
+This module is the one place of the person-facing wording of every error: each class says what
+happened (``said``, where the server's message is not shown) and what to do (``default_hint``),
+leaving open the words for the next step, which depend on where the person reads it
+(``{again}``: "try again" in code, "press Swap again" in the widget; see :class:`Place`).
+``error.hint`` is that wording for code; ``error.hint_for(place)`` and ``error.words(place)``
+for other places (the widget's, in :mod:`mio_nb.explain`). The text never contains the API token.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from dataclasses import asdict, dataclass
+from typing import ClassVar
 
+from .formats import MAX_UPLOAD_WORDS, accepted_names
 from .protocol import Code
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a person reads an error, and that place's words for what to do next: the error
+    classes' sentences leave them open as ``{again}``, ``{resume}``, ``{reupload}``, ``{tool}``,
+    ``{looked_in}`` (and ``{id}``, ``{task}``: the task concerned)."""
+
+    #: Do the same once more: "try again", "press Swap again".
+    again: str
+    #: Keep waiting for a task that still runs on the server.
+    resume: str
+    #: Give again a file whose upload expired.
+    reupload: str
+    #: What holds the credentials: "client", "widget".
+    tool: str
+    #: Where a face was looked for.
+    looked_in: str
+    #: Swaps name each face of the original (``swap_faces``): several faces can only be in a
+    #: new face.
+    face_by_face: bool = False
+
+    def fill(self, template: str, task_id: int | None = None) -> str:
+        """``template`` with this place's words and the task's id filled in."""
+        words = {k: v for k, v in asdict(self).items() if isinstance(v, str)}
+        text = _fill(template, words)
+        task = f"Task {task_id}" if task_id is not None else "The task"
+        text = _fill(text, {"id": str(task_id) if task_id is not None else "ID", "task": task})
+        return text[:1].upper() + text[1:]
+
+
+def _fill(template: str, words: dict[str, str]) -> str:
+    # Only {name} of known names: code in a hint ("{faces[0]: new_face}") stays as it is.
+    return re.sub(r"\{(\w+)\}", lambda m: words.get(m.group(1), m.group(0)), template)
+
+
+#: Python code and the command line.
+IN_CODE = Place(
+    again="try again",
+    resume="resume with client.task({id}).wait()",
+    reupload="upload the file again and use the new key",
+    tool="client",
+    looked_in="the original or a new face",
+)
+
+#: Where a task-creating request may have reached the server (timeout, drop or 5xx after
+#: sending): never repeated; this wording replaces the class's.
+TASK_MAY_EXIST = (
+    "The request to create the task may have reached the server, so a task may exist (and be "
+    "charged) although no task id came back. It was not sent again: check client.history() "
+    "(recorded there as 'unconfirmed') and your MioCreate task list before you {again}."
+)
+TASK_MAY_EXIST_HINT = IN_CODE.fill(TASK_MAY_EXIST)
 
 
 class MioError(Exception):
@@ -25,9 +86,16 @@ class MioError(Exception):
     ``message`` what the server (or the client) said, ``task_id`` the task concerned if any,
     ``hint`` what to do about it. ``task_may_exist`` is True when a task-creating request may
     have reached the server although no answer came back (the client never repeats it).
+
+    Every subclass words itself: ``default_hint`` (what to do) and, where a person may not see
+    the server's message, ``said`` (what happened); both may leave the words of :class:`Place`
+    open. The hint in code is ``said`` then ``default_hint``, unless the raiser gave its own.
     """
 
     default_code: ClassVar[int | None] = None
+    #: What happened, in a person's words; None where the error's own message says it.
+    said: ClassVar[str | None] = None
+    #: What to do next (a template over the words of :class:`Place`).
     default_hint: ClassVar[str] = "See the message above; if it persists, report it to mio-nb."
 
     def __init__(
@@ -43,10 +111,42 @@ class MioError(Exception):
         self.code = code if code is not None else self.default_code
         self.message = message
         self.task_id = task_id
-        self.hint = hint if hint is not None else self.default_hint
+        self._hint = hint  # None: the class's wording
         self.http_status = http_status
         self.task_may_exist = task_may_exist
         super().__init__(message)
+
+    @property
+    def hint(self) -> str:
+        """What to do next, in code's words (:data:`IN_CODE`)."""
+        return self.hint_for(IN_CODE)
+
+    @hint.setter
+    def hint(self, value: str) -> None:
+        self._hint = value
+
+    def wording(self, place: Place) -> tuple[str | None, str]:
+        """The templates of (what happened, what to do) for this error read in ``place``."""
+        return self.said, self.default_hint
+
+    def hint_for(self, place: Place) -> str:
+        """The hint in ``place``'s words: what happened (where the class says it) and what to
+        do, or the task-may-exist warning, or the hint the raiser gave."""
+        if self.task_may_exist:
+            return place.fill(TASK_MAY_EXIST)
+        if self._hint is not None:
+            return self._hint
+        return " ".join(place.fill(t, self.task_id) for t in self.wording(place) if t is not None)
+
+    def words(self, place: Place) -> str:
+        """One text for a person who sees nothing else (the widget): the hint in ``place``'s
+        words, after the error's own message where the class's wording does not say what
+        happened."""
+        if not self.task_may_exist and (self._hint is not None or self.wording(place)[0] is None):
+            code = f" (code {self.code})" if self.code is not None else ""
+            said = (self.message or type(self).__name__).rstrip(".")
+            return f"{said}{code}. {self.hint_for(place)}"
+        return self.hint_for(place)
 
     def __str__(self) -> str:
         parts = []
@@ -74,7 +174,7 @@ class MioError(Exception):
                 self.message,
                 self.code,
                 self.task_id,
-                self.hint,
+                self._hint,
                 self.http_status,
                 self.task_may_exist,
             ),
@@ -109,16 +209,17 @@ class AuthError(MioError):
     """401: the token is missing, invalid or expired."""
 
     default_code = 401
+    said: ClassVar[str | None] = "The API refused the token (invalid or expired)."
     default_hint = (
-        "The access token was refused (invalid or expired). Set MIOCREATE_TOKEN to a fresh token, "
-        "or set MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET so the client fetches and renews "
-        "tokens itself."
+        "Set a fresh MIOCREATE_TOKEN, or MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET so the "
+        "client fetches and renews tokens itself, then create the {tool} again."
     )
 
 
 class MissingCredentialsError(AuthError):
     """No token or client credentials were found anywhere."""
 
+    said = None  # the message says what was looked for
     default_hint = (
         "Pass Client(token=...), or set MIOCREATE_TOKEN (or MIOCREATE_CLIENT_ID and "
         "MIOCREATE_CLIENT_SECRET, with MIOCREATE_TOKEN_URL if needed). To try everything offline "
@@ -131,7 +232,8 @@ class ServerError(MioError):
     """500 or any 5xx, or an answer that is not the API's JSON (e.g. an HTML 502 page)."""
 
     default_code = 500
-    default_hint = "The server had a problem. Wait a moment and try again."
+    said = "The API had a problem on its side."
+    default_hint = "Wait a moment, then {again}."
 
 
 class TaskError(MioError):
@@ -145,8 +247,10 @@ class NoFaceError(TaskError):
     """602: no face was found (in the original or in the new face)."""
 
     default_code = 602
+    said = "No face was found in {looked_in}."
     default_hint = (
-        "Use a photo or video where a face is clearly visible: frontal, well lit and not too small."
+        "Choose a photo or video where a face is clearly visible: frontal, well lit and not too "
+        "small."
     )
 
 
@@ -154,18 +258,20 @@ class MultipleFacesError(TaskError):
     """603: several faces where exactly one is needed (in the original of a single swap)."""
 
     default_code = 603
+    said = "The original shows several faces and a single swap needs exactly one."
     default_hint = (
-        "The original shows several faces and a single swap needs exactly one. To choose which "
-        "faces to replace, use faces = client.detect_faces(original) then "
+        "To choose which faces to replace, use faces = client.detect_faces(original) then "
         "client.swap_faces(original, {faces[0]: new_face})."
     )
-    #: When the server says it is the new face that shows several faces.
-    new_face_hint = "Use a new-face photo (or a crop) showing exactly one person."
+    #: When it is a new face that shows several faces: the server says so, or the swap named
+    #: each face of the original (then only a new face can be the one).
+    new_face_said = "A new face photo shows several faces."
+    new_face_hint = "Use a new-face photo (or a crop) showing exactly one person, then {again}."
 
-    def __init__(self, message: str = "", **kw: Any) -> None:
-        super().__init__(message, **kw)
-        if kw.get("hint") is None and "new face" in message.lower():
-            self.hint = self.new_face_hint
+    def wording(self, place: Place) -> tuple[str | None, str]:
+        if place.face_by_face or "new face" in self.message.lower():
+            return self.new_face_said, self.new_face_hint
+        return self.said, self.default_hint
 
 
 class PolicyError(TaskError):
@@ -179,19 +285,16 @@ class FilePolicyError(PolicyError):
     """604: the original file breaks the policy (e.g. NSFW)."""
 
     default_code = 604
-    default_hint = (
-        "The original was refused under the content policy (e.g. NSFW); use another file."
-    )
+    said = "The original was refused under the service's content policy (e.g. NSFW)."
+    default_hint = "Use another original."
 
 
 class TargetPolicyError(PolicyError):
     """605: the new face breaks the policy (e.g. a celebrity)."""
 
     default_code = 605
-    default_hint = (
-        "The new face was refused under the content policy (e.g. a celebrity); use a photo of "
-        "someone who agreed to it."
-    )
+    said = "A new face was refused under the service's content policy (e.g. a celebrity)."
+    default_hint = "Use a photo of someone who agreed to it."
 
 
 class FileError(MioError):
@@ -246,70 +349,61 @@ class KeyNotFoundError(MioError):
     """702: no file behind this key (uploads are temporary)."""
 
     default_code = 702
-    default_hint = (
-        "The file behind this key was not found (uploads expire). Upload the file again and use "
-        "the new key."
-    )
+    said = "The uploaded file is no longer on the server (uploads expire)."
+    default_hint = "{reupload}."
 
 
 class UnsupportedFormatError(FileError):
     """703: not one of the supported formats (checked by content, before uploading)."""
 
     default_code = 703
-    default_hint = "Convert it to JPG, PNG, WEBP or GIF (images) or MP4, MOV, M4V or WEBM (videos)."
+    said = "The service does not accept this file's format."
+    default_hint = f"Convert it to {accepted_names('main')}."
 
 
 class FileTooLargeError(FileError):
-    """704: over the 500 MB limit (checked before uploading)."""
+    """704: over the size limit (checked before uploading)."""
 
     default_code = 704
-    default_hint = (
-        "Files are limited to 500 MB: trim the video, lower its resolution or re-encode it."
-    )
+    said = f"The file is over the {MAX_UPLOAD_WORDS} limit."
+    default_hint = "Trim the video, lower its resolution or re-encode it, then {again}."
 
 
 class InsufficientCreditsError(MioError):
     """801: not enough credits. No task was created."""
 
     default_code = 801
-    default_hint = (
-        "Your account is out of credits: top up in the MioCreate console, then retry. "
-        "No task was created."
-    )
+    said = "Your MioCreate account is out of credits."
+    default_hint = "Top up in the MioCreate console, then {again}. No task was created."
 
 
 class RateLimitError(MioError):
     """802: too many requests; the client waited and retried but the limit did not lift."""
 
     default_code = 802
-    default_hint = "Too many requests: wait a minute, then try again. No task was created."
+    said = "Too many requests right now."
+    default_hint = "Wait a minute, then {again}. No task was created."
 
 
 class TaskTimeoutError(MioError):
     """The task did not finish within the timeout. It keeps running on the server."""
 
-    default_hint = "The task keeps running on the server: resume with client.task(ID).wait()."
-
-    def __init__(self, message: str = "", **kw) -> None:
-        super().__init__(message, **kw)
-        if self.task_id is not None and "ID" in self.hint:
-            self.hint = self.hint.replace("ID", str(self.task_id))
+    said = "{task} did not finish in time."
+    default_hint = "It keeps running on the server: {resume}."
 
 
 class WaitStopped(MioError):
     """Waiting for a task was stopped (``Task.wait(stop=event)``, the widget's Stop button); the
     task keeps running on the server."""
 
-    default_hint = "Resume with client.task(ID).wait(); the task was not cancelled."
+    default_hint = "The task was not cancelled and keeps running on the server: {resume}."
 
 
 class NetworkError(MioError, ConnectionError):
     """The server could not be reached, or the connection broke before an answer came."""
 
-    default_hint = (
-        "Could not talk to the server. Check your network connection and MIOCREATE_BASE_URL, "
-        "then try again."
-    )
+    said = "Could not reach the MioCreate API."
+    default_hint = "Check the network connection (and MIOCREATE_BASE_URL), then {again}."
 
 
 class ResultCheckError(MioError):
@@ -317,14 +411,9 @@ class ResultCheckError(MioError):
     where a picture was expected); nothing was recorded as done."""
 
     default_hint = (
-        "The server's result was not saved. Try client.task(ID).wait() later; if it keeps "
+        "The server's result was not saved. Try client.task({id}).wait() later; if it keeps "
         "happening, report it to MioCreate (nothing is paid again)."
     )
-
-    def __init__(self, message: str = "", **kw: Any) -> None:
-        super().__init__(message, **kw)
-        if self.task_id is not None and "ID" in self.hint:
-            self.hint = self.hint.replace("ID", str(self.task_id))
 
 
 class UnsafeURLError(MioError):
@@ -352,14 +441,6 @@ class JournalError(OutputFolderError):
         "sent: no task is created before the journal has recorded the attempt."
     )
 
-
-#: Where a task-creating request may have reached the server (timeout, drop or 5xx after
-#: sending): never repeated; this hint replaces the class's default.
-TASK_MAY_EXIST_HINT = (
-    "The request to create the task may have reached the server, so a task may exist (and be "
-    "charged) although no task id came back. It was NOT sent again. Check client.history() "
-    "(recorded there as 'unconfirmed') and your MioCreate task list before submitting again."
-)
 
 _BY_CODE: dict[int, type[MioError]] = {
     Code.BAD_PARAMETER: BadRequestError,
@@ -405,8 +486,6 @@ def error_for(
 ) -> MioError:
     """Build the right exception for an API ``code``."""
     cls = error_class(code)
-    if task_may_exist:
-        hint = TASK_MAY_EXIST_HINT
     return cls(
         message,
         code=code,
@@ -418,6 +497,8 @@ def error_for(
 
 
 __all__ = [
+    "IN_CODE",
+    "TASK_MAY_EXIST",
     "TASK_MAY_EXIST_HINT",
     "AuthError",
     "BadRequestError",
@@ -437,6 +518,7 @@ __all__ = [
     "NetworkError",
     "NoFaceError",
     "OutputFolderError",
+    "Place",
     "PolicyError",
     "RateLimitError",
     "ResponseTooLargeError",
@@ -447,6 +529,7 @@ __all__ = [
     "TaskTimeoutError",
     "UnsafeURLError",
     "UnsupportedFormatError",
+    "WaitStopped",
     "error_class",
     "error_for",
 ]

@@ -1,30 +1,35 @@
-"""What went wrong, in a sentence for a person: the wording FaceSwapWidget shows for each error
-of :mod:`mio_nb.errors` (and of uploads), saying what to do next. Never the token."""
+"""What went wrong, in a sentence for a person: the text FaceSwapWidget shows for an error.
+
+The wording of every :class:`~mio_nb.errors.MioError` is its class's own (:mod:`mio_nb.errors`);
+this module only says where the widget's reader is, by the words of its buttons ("press Swap
+again", "press Resume"), and words the few errors that are not the client's. Never the token.
+"""
 
 from __future__ import annotations
 
-from .backend import NO_SANDBOX_NOTICE
-from .errors import (
-    AuthError,
-    FilePolicyError,
-    FileTooLargeError,
-    InsufficientCreditsError,
-    KeyNotFoundError,
-    MioError,
-    MissingCredentialsError,
-    MultipleFacesError,
-    NetworkError,
-    NoFaceError,
-    RateLimitError,
-    ServerError,
-    TargetPolicyError,
-    TaskTimeoutError,
-    UnsupportedFormatError,
-)
-from .formats import accepted_names
-from .transfer import UploadError
+from dataclasses import replace
 
-__all__ = ["explain"]
+from .errors import MioError, Place
+
+__all__ = ["IN_WIDGET", "explain"]
+
+_DETECT = Place(
+    again="choose the original again",
+    resume="press Resume to keep waiting for it",
+    reupload="choose it again",
+    tool="widget",
+    looked_in="the original",
+)
+#: The widget's places: finding the faces of the original, and swapping them face by face.
+IN_WIDGET: dict[str, Place] = {
+    "detect": _DETECT,
+    "swap": replace(
+        _DETECT,
+        again="press Swap again",
+        looked_in="a new face photo (or in the original)",
+        face_by_face=True,
+    ),
+}
 
 
 def explain(error: BaseException, during: str = "swap") -> str:
@@ -32,81 +37,11 @@ def explain(error: BaseException, during: str = "swap") -> str:
 
     ``during`` is "detect" (finding faces in the original) or "swap".
     """
-    again = "press Swap again" if during == "swap" else "choose the original again"
-    if isinstance(error, UploadError):
-        return str(error)
-    if isinstance(error, MioError) and error.task_may_exist:
-        return (
-            "The connection broke while the task was being created, so it may exist (and be "
-            "charged) although no answer came. It was not sent again: check client.history() "
-            f"before you {again.split(' ', 1)[1]}."
-        )
-    if isinstance(error, NoFaceError):
-        if during == "detect":
-            return (
-                "No face was found in the original. Choose a photo or video where a face is "
-                "clearly visible: frontal, well lit and not too small."
-            )
-        return (
-            "No face was found in a new face photo (or in the original). Use new-face photos "
-            "where one face is clearly visible, then press Swap again."
-        )
-    if isinstance(error, MultipleFacesError):
-        return (
-            "A new face photo shows several faces: add a photo (or a crop) with exactly one "
-            "face, pair it, then press Swap again."
-        )
-    if isinstance(error, FilePolicyError):
-        return (
-            "The original was refused under the service's content policy (e.g. NSFW): choose "
-            "another original."
-        )
-    if isinstance(error, TargetPolicyError):
-        return (
-            "A new face was refused under the service's content policy (e.g. a celebrity): use "
-            "a photo of someone who agreed to it."
-        )
-    if isinstance(error, UnsupportedFormatError):
-        return f"The service does not accept this file's format: use {accepted_names('main')}."
-    if isinstance(error, FileTooLargeError):
-        return (
-            "The file is over the 500 MB limit: trim the video or lower its resolution, then "
-            "choose it again."
-        )
-    if isinstance(error, InsufficientCreditsError):
-        return (
-            "Your MioCreate account is out of credits: top up in the MioCreate console, then "
-            f"{again}. No task was created."
-        )
-    if isinstance(error, RateLimitError):
-        return f"Too many requests right now: wait a minute, then {again}. No task was created."
-    if isinstance(error, MissingCredentialsError):
-        return NO_SANDBOX_NOTICE
-    if isinstance(error, AuthError):
-        return (
-            "The API refused the token (invalid or expired): set a fresh MIOCREATE_TOKEN (or "
-            "MIOCREATE_CLIENT_ID and MIOCREATE_CLIENT_SECRET), then create the widget again."
-        )
-    if isinstance(error, KeyNotFoundError):
-        return "The uploaded file is no longer on the server (uploads expire): choose it again."
-    if isinstance(error, TaskTimeoutError):
-        task = f"Task {error.task_id}" if error.task_id is not None else "The task"
-        return (
-            f"{task} did not finish in time; it keeps running on the server: press Resume to "
-            "keep waiting for it."
-        )
-    if isinstance(error, NetworkError):
-        return (
-            "Could not reach the MioCreate API: check the network connection (and "
-            f"MIOCREATE_BASE_URL), then {again}."
-        )
-    if isinstance(error, ServerError):
-        return f"The API had a problem on its side: wait a moment, then {again}."
     if isinstance(error, MioError):
-        code = f" (code {error.code})" if error.code is not None else ""
-        return f"{error.message or type(error).__name__}{code}. {error.hint}"
+        return error.words(IN_WIDGET["detect" if during == "detect" else "swap"])
     if isinstance(error, FileNotFoundError):
         return f"File not found: {error.filename or error}. Check the path."
     if isinstance(error, ValueError | KeyError | RuntimeError) and error.args:
-        return str(error.args[0])  # our own sentences (no pairs yet, unknown face, ...)
+        # Our own sentences: an UploadError (formats.py's refusals), no pairs yet, unknown face...
+        return str(error.args[0])
     return f"Something went wrong ({type(error).__name__}: {error}). Try again."

@@ -4,9 +4,11 @@ Both the client (checks before uploading) and the sandbox (code 703 on upload) u
 agree to the byte. ``sniff(b"\\x89PNG\\r\\n\\x1a\\n...")`` -> ``FileFormat(name="png", ...)``.
 
 It is also the one source of what each slot accepts (the original: pictures and videos; a new
-face: pictures only) and of the sentences that refuse a file by what it is
-(``refusal("notes.jpg", b"Dear...", "new_face")`` -> "notes.jpg is text, not a picture: ...");
-the widget's JavaScript gets them generated from here (:mod:`mio_nb.widget.shared`).
+face: pictures only), of the size limit in words, and of the sentences that refuse a file by
+what it is (``refusal("notes.jpg", b"Dear...", "new_face")`` -> "notes.jpg is text, not a
+picture: ...") or by its size (``size_refusal``); the client's checks (:mod:`mio_nb.uploads`),
+the widget's kernel side (:mod:`mio_nb.transfer`) and the error hints (:mod:`mio_nb.errors`) use
+them, and the widget's JavaScript gets them generated from here (:mod:`mio_nb.widget.shared`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,27 @@ MOV = FileFormat("mov", "video", "video/quicktime")
 WEBM = FileFormat("webm", "video", "video/webm")
 
 SUPPORTED: tuple[FileFormat, ...] = (JPG, PNG, WEBP, GIF, MP4, M4V, MOV, WEBM)
-SUPPORTED_NAMES = "JPG, PNG, WEBP, GIF, M4V, MP4, MOV and WEBM"
+
+
+def human_bytes(n: int) -> str:
+    """1234567 -> "1.2 MB" (decimal units, as the API's limit; same as js/src/text.js)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f} {unit}" if value < 10 or unit == "GB" else f"{value:.0f} {unit}"
+    return f"{n} B"
+
+
+def _in_words(names: list[str], last: str) -> str:
+    return ", ".join(names[:-1]) + f" {last} " + names[-1]
+
+
+#: The size limit in words: "500 MB".
+MAX_UPLOAD_WORDS = human_bytes(MAX_UPLOAD_BYTES)
+#: The formats as the API's own 703 message lists them (M4V before MP4); the sandbox repeats it.
+SUPPORTED_NAMES = _in_words(
+    [f.name.upper() for f in (JPG, PNG, WEBP, GIF, M4V, MP4, MOV, WEBM)], "and"
+)
 #: File name suffixes of the supported formats, lower case with the dot.
 VIDEO_SUFFIXES: tuple[str, ...] = tuple(f".{f.name}" for f in SUPPORTED if f.kind == "video")
 IMAGE_SUFFIXES: tuple[str, ...] = (
@@ -149,8 +171,7 @@ def kind_for_name(file_name: str) -> Kind | None:
 def accepted_names(role: str) -> str:
     """The formats a slot takes, in words: "JPG, PNG, WEBP or GIF" for a new face."""
     kinds = ROLE_KINDS.get(role, ("image", "video"))
-    names = [f.name.upper() for f in SUPPORTED if f.kind in kinds]
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    return _in_words([f.name.upper() for f in SUPPORTED if f.kind in kinds], "or")
 
 
 def accept_attribute(role: str) -> str:
@@ -207,3 +228,16 @@ def refusal(name: str, head: bytes, role: str) -> str | None:
         return SENTENCES["video_as_face"].format(**fill)
     key, what = describe(head)
     return SENTENCES[key].format(what=what, **fill)
+
+
+def size_refusal(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> str | None:
+    """Why a file of ``size`` bytes cannot be sent (empty, or over ``limit``, never above
+    ``MAX_UPLOAD_BYTES``), as a sentence naming it; None when it can."""
+    limit = min(limit, MAX_UPLOAD_BYTES)
+    if size <= 0:
+        return SENTENCES["empty"].format(name=name)
+    if size > limit:
+        return SENTENCES["too_large"].format(
+            name=name, size=human_bytes(size), limit=human_bytes(limit)
+        )
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .display import image_bundle, publish, video_bundle, video_caption_note
-from .formats import format_for_name
+from .formats import format_for_name, human_bytes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -387,8 +387,6 @@ class VideoResult:
 
 
 def _human_size(path: Path) -> str:
-    from .transfer import human_bytes
-
     try:
         return human_bytes(path.stat().st_size)
     except OSError:

@@ -217,9 +217,7 @@ class Task:
                 "GET", protocol.TASK_DETAIL_PATH, params={"id": self.id}, deadline=deadline
             )
         except MioError as e:
-            e.task_id = self.id
-            if isinstance(e, TaskTimeoutError):
-                e.hint = TaskTimeoutError.default_hint.replace("ID", str(self.id))
+            e.task_id = self.id  # its hint names the task: client.task(ID).wait()
             if (
                 e.code is not None
                 and protocol.Code.TASK_ERROR <= e.code < 900
@@ -296,9 +294,7 @@ class Task:
                 self.id, produces, self.data, self.inputs, reuse, deadline=deadline
             )
         except MioError as e:
-            e.task_id = self.id
-            if isinstance(e, TaskTimeoutError):
-                e.hint = TaskTimeoutError.default_hint.replace("ID", str(self.id))
+            e.task_id = self.id  # its hint names the task: client.task(ID).wait()
             raise
         except OSError as e:  # the folder went away, filled up, became read-only...
             raise OutputFolderError(

@@ -10,6 +10,8 @@ binary buffers (never base64, never in widget state):
   ``MAX_UPLOAD_BYTES`` and the format by magic bytes, as the browser did before sending.
 - kernel -> browser: :func:`send_media` sends a file or bytes as ``media`` {key, transfer, part,
   parts, mime, size} messages of at most ``MEDIA_CHUNK_BYTES`` each.
+
+The message names are those of :class:`mio_nb.widget.messages.Msg`, as in the JavaScript.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .formats import HEAD_BYTES, MAX_UPLOAD_BYTES, ROLE_KINDS, SENTENCES, FileFormat, refusal, sniff
+from .formats import (
+    HEAD_BYTES,
+    MAX_UPLOAD_BYTES,
+    ROLE_KINDS,
+    FileFormat,
+    refusal,
+    size_refusal,
+    sniff,
+)
+from .widget.messages import Msg
 
 #: Kernel -> browser part size: well under Colab's ~1 MB message limit, and still fast.
 MEDIA_CHUNK_BYTES = 512 * 1024
@@ -43,15 +54,6 @@ class UploadError(ValueError):
     """An upload was refused; ``str(error)`` is a sentence for the user saying what to do."""
 
 
-def human_bytes(n: int) -> str:
-    """1234567 -> "1.2 MB" (decimal units, as the API's "500 MB"; same as js/src/text.js)."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if n >= scale:
-            value = n / scale
-            return f"{value:.1f} {unit}" if value < 10 or unit == "GB" else f"{value:.0f} {unit}"
-    return f"{n} B"
-
-
 def safe_name(name: str, default: str = "file") -> str:
     """A file name without directories or odd characters: ``"../a b?.png"`` -> ``"a_b_.png"``."""
     base = os.path.basename(str(name).replace("\\", "/")).strip()
@@ -62,23 +64,18 @@ def safe_name(name: str, default: str = "file") -> str:
 def check_head(name: str, head: bytes, role: str) -> FileFormat:
     """The format of a file from its first bytes, or :class:`UploadError` saying why not."""
     problem = refusal(name, head, role)  # the sentence says what the file is (formats.py)
+    if problem is not None:
+        raise UploadError(problem)
     fmt = sniff(head)
-    if problem or fmt is None:
-        raise UploadError(problem or SENTENCES["unknown"])
+    assert fmt is not None  # refusal() is None only for a supported format
     return fmt
 
 
 def check_size(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
     """:class:`UploadError` when ``size`` is 0 or over ``limit`` (never above MAX_UPLOAD_BYTES)."""
-    limit = min(limit, MAX_UPLOAD_BYTES)
-    if size <= 0:
-        raise UploadError(SENTENCES["empty"].format(name=name))
-    if size > limit:
-        raise UploadError(
-            SENTENCES["too_large"].format(
-                name=name, size=human_bytes(size), limit=human_bytes(limit)
-            )
-        )
+    problem = size_refusal(name, size, limit)
+    if problem is not None:
+        raise UploadError(problem)
 
 
 @dataclass(frozen=True)
@@ -238,7 +235,13 @@ def send_media(
     """
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     parts = max(1, math.ceil(size / chunk_bytes))
-    header = {"type": "media", "key": key, "transfer": transfer, "parts": parts, "mime": mime}
+    header = {
+        "type": Msg.MEDIA.value,
+        "key": key,
+        "transfer": transfer,
+        "parts": parts,
+        "mime": mime,
+    }
     if isinstance(data, Path):
         with data.open("rb") as f:
             for part in range(parts):

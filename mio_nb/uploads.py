@@ -29,14 +29,7 @@ from .errors import (
     ServerError,
     UnsupportedFormatError,
 )
-from .formats import (
-    HEAD_BYTES,
-    MAX_UPLOAD_BYTES,
-    SUPPORTED_NAMES,
-    FileFormat,
-    format_for_name,
-    sniff,
-)
+from .formats import HEAD_BYTES, FileFormat, refusal, size_refusal, sniff
 from .preflight import check_media, check_pixels
 from .results import Asset, Face, Kind
 
@@ -100,22 +93,18 @@ def looks_like_key(text: str) -> bool:
     return bool(_KEY_RE.match(text))
 
 
-def _check(label: str, size: int, head: bytes, claimed: str | None) -> FileFormat:
-    if size == 0:
-        raise FileError(f"{label} is empty (0 bytes).", hint="Pass a real image or video file.")
-    if size > MAX_UPLOAD_BYTES:
-        raise FileTooLargeError(
-            f"{label} is {size / 1e6:.1f} MB; the service accepts at most "
-            f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB."
-        )
+def _check(label: str, size: int, head: bytes) -> FileFormat:
+    """The format of a local input, or the error whose sentence (formats.py) says why not."""
+    too_big_or_empty = size_refusal(label, size)
+    if too_big_or_empty is not None:
+        if size == 0:
+            raise FileError(too_big_or_empty, hint="Pass a real image or video file.")
+        raise FileTooLargeError(too_big_or_empty)
+    problem = refusal(label, head, "main")  # says what the file is: text, a PDF, a web page...
+    if problem is not None:
+        raise UnsupportedFormatError(problem)
     fmt = sniff(head)
-    if fmt is None:
-        named = format_for_name(claimed) if claimed else None
-        extra = f" although its name says .{named.name}" if named else ""
-        raise UnsupportedFormatError(
-            f"{label} is not a supported file by its content{extra}: the service accepts only "
-            f"{SUPPORTED_NAMES}."
-        )
+    assert fmt is not None  # refusal() is None only for a supported format
     return fmt
 
 
@@ -139,7 +128,7 @@ def _from_path(path: Path, role: str) -> Source:
             f"Cannot read {label[4:]}: {e.strerror or e}.",
             hint="Check the file's permissions and that it is fully downloaded/synced.",
         ) from None
-    fmt = _check(label, st.st_size, head, path.name)
+    fmt = _check(label, st.st_size, head)
     check_media(label, fmt, path=path, stamp=(st.st_size, st.st_mtime_ns))
     return Source(
         label=label,
@@ -153,7 +142,7 @@ def _from_path(path: Path, role: str) -> Source:
 
 def _from_bytes(data: bytes, role: str, name: str | None) -> Source:
     label = f"The {role} ({name or 'in-memory data'})"
-    fmt = _check(label, len(data), data[:HEAD_BYTES], name)
+    fmt = _check(label, len(data), data[:HEAD_BYTES])
     check_media(label, fmt, data=data)
     base = Path(name).stem if name else role.replace(" ", "-")
     return Source(label=label, name=f"{base}.{fmt.name}", size=len(data), format=fmt, data=data)

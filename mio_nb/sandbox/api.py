@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mio_nb import protocol as P
-from mio_nb.formats import SUPPORTED_NAMES, format_for_name
+from mio_nb.formats import MAX_UPLOAD_WORDS, SUPPORTED_NAMES, format_for_name
 from mio_nb.protocol import HD_OFF, HD_ON, Code, TaskStatus
 from mio_nb.sandbox import jobs as J
 from mio_nb.sandbox.auth import DEFAULT_TOKEN_TTL, Auth
@@ -30,7 +30,7 @@ MESSAGES = {
     Code.SERVER_ERROR: "Server exception occurred",
     Code.KEY_NOT_FOUND: "The source file for the key was not found",
     Code.UNSUPPORTED_FORMAT: f"Only supported formats: {SUPPORTED_NAMES}",
-    Code.FILE_TOO_LARGE: "Only supported files: Max 500 MB",
+    Code.FILE_TOO_LARGE: f"Only supported files: Max {MAX_UPLOAD_WORDS}",
     Code.NOT_ENOUGH_CREDITS: "Not enough credits",
     Code.RATE_LIMITED: "Not enough requests",
 }

@@ -80,7 +80,7 @@ def test_task_creation_is_never_repeated(client, sb, media, watch, knob, cls, ph
         client.submit_image_swap(assets[0], assets[1])
     err = info.value
     assert err.task_may_exist and "may have reached the server" in err.hint
-    assert "NOT sent again" in err.hint
+    assert "not sent again" in err.hint
     assert client.request_count == sent_before + 1  # one attempt, no retry
     rows = watch.assert_no_duplicates()
     assert len(rows) == (1 if phase == "after" else 0)

@@ -11,7 +11,7 @@ import comm
 import nbformat
 import pytest
 
-from mio_nb.doctor import WIDGET_FIXES, Report, WidgetProbe
+from mio_nb.doctor import PROBE_RENDERED, WIDGET_FIXES, Report, WidgetProbe
 from mio_nb.sandbox import Sandbox
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "widget"))
@@ -30,7 +30,7 @@ def test_a_front_end_that_renders_the_probe_turns_the_line_ok(monkeypatch):
     monkeypatch.setattr(comm, "create_comm", lambda **kw: RecordingComm(**kw))
     report, probe = probe_report("jupyter", 5.0)
     # What the probe's render() sends from the browser.
-    msg = {"content": {"data": {"method": "custom", "content": {"type": "rendered"}}}}
+    msg = {"content": {"data": {"method": "custom", "content": {"type": PROBE_RENDERED}}}}
     probe.widget._handle_msg({**msg, "buffers": []})
     line = report.check("widget front-end")
     assert line.status == "OK" and "the browser rendered a test widget" in line.detail

@@ -11,6 +11,7 @@ from mio_nb import samples
 from mio_nb.backend import NO_SANDBOX_NOTICE, SANDBOX_NOTICE
 from mio_nb.errors import TaskTimeoutError, error_for
 from mio_nb.widget import FaceSwapWidget, explain
+from mio_nb.widget.messages import Msg
 
 
 def test_no_credentials_means_the_shared_sandbox_said_plainly(
@@ -42,10 +43,10 @@ def test_without_the_sandbox_extra_it_says_how_to_install_or_set_a_token(
         assert 'pip install ".[sandbox]"' in w.notice and "MIOCREATE_TOKEN" in w.notice
         front = Frontend(w)
         front.send(
-            {"type": "upload_start", "upload": "u", "role": "main", "name": "a.jpg", "size": 10}
+            {"type": Msg.UPLOAD_START, "upload": "u", "role": "main", "name": "a.jpg", "size": 10}
         )
         assert front.replies("u")[-1] == {
-            "type": "upload_error",
+            "type": Msg.UPLOAD_ERROR,
             "upload": "u",
             "message": NO_SANDBOX_NOTICE,
         }
@@ -85,7 +86,7 @@ def test_a_given_sandbox_client_is_named_as_such(client):
         (703, "detect", "The service does not accept this file's format"),
         (704, "detect", "The file is over the 500 MB limit"),
         (801, "swap", "Your MioCreate account is out of credits"),
-        (802, "swap", "Too many requests right now: wait a minute, then press Swap again."),
+        (802, "swap", "Too many requests right now. Wait a minute, then press Swap again."),
         (401, "swap", "The API refused the token"),
         (500, "swap", "The API had a problem on its side"),
     ],

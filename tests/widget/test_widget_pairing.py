@@ -7,6 +7,7 @@ from widget_testkit import Frontend, wait_for
 
 from mio_nb import samples
 from mio_nb.widget import FaceSwapWidget
+from mio_nb.widget.messages import Msg
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def group2() -> bytes:
 def test_detection_shows_numbered_faces_with_their_drawings(
     widget: FaceSwapWidget, front: Frontend, group2: bytes
 ):
-    assert front.upload(group2, "pair.png")["type"] == "upload_done"
+    assert front.upload(group2, "pair.png")["type"] == Msg.UPLOAD_DONE
     faceset = widget.wait(timeout=120)
     assert len(faceset) == 2 and widget.faceset is faceset
     assert [f["index"] for f in widget.faces] == [1, 2]
@@ -25,7 +26,7 @@ def test_detection_shows_numbered_faces_with_their_drawings(
     assert widget.status == "Found 2 faces in pair.png."
     # The kernel sent every picture when it was made, unasked (a view receives it even while
     # the kernel runs cells, when the view's requests wait): nothing was asked for here.
-    assert not [c for c, _ in front.custom() if c.get("type") in ("ready", "want")]
+    assert not [c for c, _ in front.custom() if c.get("type") in (Msg.READY, Msg.WANT)]
     for face in widget.faces:
         mime, data = wait_for(lambda f=face: front.media(f["media"]), 30, face["media"])
         assert mime == "image/webp" and data[:4] == b"RIFF"
@@ -47,7 +48,7 @@ def test_each_picture_goes_out_once_and_again_only_when_a_view_asks(
     widget._checks.wait(timeout=30)
     assert {k: len(front.media_messages(k)) for k in keys} == dict.fromkeys(keys, 1)
     # A view rendered now asks for what its state names (READY): each is sent once more.
-    front.send({"type": "ready", "keys": keys[:2]})
+    front.send({"type": Msg.READY, "keys": keys[:2]})
     assert [len(front.media_messages(k)) for k in keys] == [2, 2] + [1] * (len(keys) - 2)
 
 
@@ -57,7 +58,7 @@ def test_media_asked_for_before_it_exists_is_sent_when_made(
     widget.load_main(group2, name="pair.png")
     # The view asks for face media as soon as the face list appears (maybe before drawing ends).
     wait_for(lambda: widget.faces, 120, "faces")
-    front.send({"type": "want", "keys": [f["media"] for f in widget.faces]})
+    front.send({"type": Msg.WANT, "keys": [f["media"] for f in widget.faces]})
     widget.wait(timeout=60)
     for face in widget.faces:
         assert wait_for(lambda f=face: front.media(f["media"]), 30, face["media"])
@@ -68,15 +69,15 @@ def test_clicks_pair_and_unpair(widget: FaceSwapWidget, front: Frontend, group2:
     assert widget.add_faces(samples.grace_hopper(), samples.astronaut()) == ["A", "B"]
     assert widget.pairs == {}, "two faces and two new faces: nothing is paired by itself"
 
-    front.send({"type": "pair", "face": 1, "new_face": "A"})
-    front.send({"type": "pair", "face": 2, "new_face": "B"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 2, "new_face": "B"})
     assert widget.pairs == {1: "A", 2: "B"}
     assert widget.pair_list == [[1, "A"], [2, "B"]]
 
-    front.send({"type": "unpair", "face": 1})
+    front.send({"type": Msg.UNPAIR, "face": 1})
     assert widget.pairs == {2: "B"}
-    front.send({"type": "pair", "face": 1, "new_face": "B"})
-    front.send({"type": "unpair_new", "new_face": "B"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "B"})
+    front.send({"type": Msg.UNPAIR_NEW, "new_face": "B"})
     assert widget.pairs == {}
 
 
@@ -100,7 +101,7 @@ def test_one_face_and_one_new_face_pair_themselves(widget: FaceSwapWidget, front
     widget.load_main(samples.grace_hopper()).result(timeout=120)
     assert widget.pairs == {}
     data = samples.astronaut().read_bytes()
-    assert front.upload(data, "astronaut.png", role="new_face")["type"] == "upload_done"
+    assert front.upload(data, "astronaut.png", role="new_face")["type"] == Msg.UPLOAD_DONE
     assert widget.pairs == {1: "A"}
 
 
@@ -108,7 +109,7 @@ def test_a_bad_pair_message_shows_an_error_and_the_widget_goes_on(
     widget: FaceSwapWidget, front: Frontend
 ):
     widget.load_main(samples.grace_hopper()).result(timeout=120)
-    front.send({"type": "pair", "face": 7, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 7, "new_face": "A"})
     assert widget.error == "No detected face 7: the faces are [1]."
     widget.add_faces(samples.astronaut())
     assert widget.pairs == {1: "A"}

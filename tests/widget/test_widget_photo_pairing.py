@@ -13,6 +13,7 @@ from widget_testkit import Frontend, wait_for
 
 from mio_nb import samples
 from mio_nb.widget import FaceSwapWidget
+from mio_nb.widget.messages import Msg
 
 
 def card(widget: FaceSwapWidget, label: str) -> dict:
@@ -35,27 +36,27 @@ def test_detected_faces_carry_their_box_and_keypoints_on_the_photo(widget: FaceS
 def test_pairing_replaces_and_undo_is_explicit(widget: FaceSwapWidget, front: Frontend):
     widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
     widget.add_faces(samples.grace_hopper(), samples.astronaut())
-    front.send({"type": "pair", "face": 1, "new_face": "A"})
-    front.send({"type": "pair", "face": 2, "new_face": "A"})
-    front.send({"type": "pair", "face": 1, "new_face": "B"})  # re-pair face 1 in one action
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 2, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "B"})  # re-pair face 1 in one action
     assert widget.pairs == {1: "B", 2: "A"}
-    front.send({"type": "unpair", "face": 2})
+    front.send({"type": Msg.UNPAIR, "face": 2})
     assert widget.pairs == {1: "B"}
 
 
 def test_removing_a_new_face_can_be_undone_once(widget: FaceSwapWidget, front: Frontend):
     widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
     widget.add_faces(samples.grace_hopper(), samples.astronaut())
-    front.send({"type": "pair", "face": 1, "new_face": "A"})
-    front.send({"type": "pair", "face": 2, "new_face": "B"})
-    front.send({"type": "remove_new_face", "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 2, "new_face": "B"})
+    front.send({"type": Msg.REMOVE_NEW_FACE, "new_face": "A"})
     assert [n["label"] for n in widget.new_faces] == ["B"]
     assert widget.pairs == {2: "B"}
     assert widget.removed["label"] == "A" and widget.removed["name"] == "grace_hopper.jpg"
-    front.send({"type": "undo_remove"})
+    front.send({"type": Msg.UNDO_REMOVE})
     assert [n["label"] for n in widget.new_faces] == ["A", "B"]
     assert widget.pairs == {1: "A", 2: "B"} and widget.removed == {}
-    front.send({"type": "undo_remove"})  # once only
+    front.send({"type": Msg.UNDO_REMOVE})  # once only
     assert widget.error == "Nothing to undo." and widget.error_at == "new_faces"
 
 
@@ -80,7 +81,7 @@ def test_new_faces_are_checked_when_added(widget: FaceSwapWidget, front: Fronten
     # A face-less new face cannot be paired: by click (the error says why), from Python, nor
     # by the automatic pairing of one face with one new face.
     widget.load_main(samples.grace_hopper()).result(timeout=120)
-    front.send({"type": "pair", "face": 1, "new_face": b})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": b})
     assert (
         widget.pair_list == [] and f"New face {b} cannot be paired: No face found" in widget.error
     )
@@ -88,7 +89,7 @@ def test_new_faces_are_checked_when_added(widget: FaceSwapWidget, front: Fronten
         widget.pair(1, b)
     assert widget.pair_list == []
 
-    front.send({"type": "choose_new_face", "new_face": c, "face": 2})
+    front.send({"type": Msg.CHOOSE_NEW_FACE, "new_face": c, "face": 2})
     chosen = card(widget, c)
     assert chosen["check"] == "ok" and chosen["choices"] == []
     with Image.open(widget._new[c].path) as crop:  # what will be sent: the chosen crop
@@ -98,7 +99,7 @@ def test_new_faces_are_checked_when_added(widget: FaceSwapWidget, front: Fronten
 def test_the_text_fallback_names_the_state(widget: FaceSwapWidget, front: Frontend):
     widget.load_main(samples.group_photo(faces=3)).result(timeout=120)
     widget.add_faces(samples.grace_hopper())
-    front.send({"type": "pair", "face": 1, "new_face": "A"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "A"})
     text = repr(widget)
     name = samples.group_photo(faces=3).name
     assert text.startswith(f"FaceSwapWidget(original='{name}', faces=3")

@@ -72,6 +72,22 @@ def test_the_js_names_messages_only_through_msg() -> None:
     assert used <= {m.name for m in Msg}
 
 
+def test_python_names_messages_only_through_msg() -> None:
+    # The kernel side (mio_nb/) and the browser played by tests and benchmarks use Msg, as the
+    # JS uses MSG.
+    names = "|".join(m.value for m in Msg)
+    literal = re.compile(rf"""["']type["']\s*[)\]]?\s*(?::|==|!=)\s*["']({names})["']""")
+    assert literal.search('if c.get("type") != "media"') and literal.search("{'type': 'pair'}")
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for folder in (ROOT / "mio_nb", ROOT / "tests", ROOT / "benchmarks")
+        for path in sorted(folder.rglob("*.py"))
+        for match in literal.finditer(path.read_text(encoding="utf-8"))
+        if path != Path(__file__).resolve()
+    ]
+    assert not found, "message names spelled out: use Msg\n" + "\n".join(found)
+
+
 def test_the_widget_handles_every_browser_message_by_its_msg_name() -> None:
     from mio_nb.widget.faceswap import FaceSwapWidget
 
@@ -139,13 +155,3 @@ def test_each_slot_lists_only_what_it_takes() -> None:
     assert ".mov" in formats.accept_attribute("main") and ".jpeg" in formats.accept_attribute(
         "main"
     )
-
-
-def test_media_parts_go_out_under_the_msg_name() -> None:
-    from mio_nb.transfer import MediaServer
-
-    sent: list[dict] = []
-    server = MediaServer(lambda content, buffers: sent.append(content), 4)
-    server.publish("k", "image/png", b"0123456789")
-    server.serve(["k"])
-    assert sent and {c["type"] for c in sent} == {Msg.MEDIA.value}

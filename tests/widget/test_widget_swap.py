@@ -19,6 +19,7 @@ from mio_nb.errors import (
 from mio_nb.sandbox import Faults, Sandbox
 from mio_nb.transport import RetryConfig
 from mio_nb.widget import FaceSwapWidget
+from mio_nb.widget.messages import Msg
 
 
 def task_types(sandbox: Sandbox, since: int) -> list[str]:
@@ -35,8 +36,8 @@ def test_group_photo_uses_multi_face_swap_and_shows_the_result(
     before = last_task_id(sandbox)
     widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
     widget.add_faces(samples.grace_hopper(), samples.astronaut())
-    front.send({"type": "pair", "face": 1, "new_face": "B"})
-    front.send({"type": "swap"})
+    front.send({"type": Msg.PAIR, "face": 1, "new_face": "B"})
+    front.send({"type": Msg.SWAP})
     result = widget.wait(timeout=300)
 
     assert isinstance(result, ImageResult) and widget.result is result
@@ -49,7 +50,7 @@ def test_group_photo_uses_multi_face_swap_and_shows_the_result(
     assert entry["path"] == str(result.path) and widget.shown == entry["id"]
     assert widget.status.startswith("Done in ") and widget.error == "" and widget.busy == {}
 
-    front.send({"type": "want", "keys": [entry["media"]]})
+    front.send({"type": Msg.WANT, "keys": [entry["media"]]})
     mime, data = wait_for(lambda: front.media(entry["media"]), 30, "the result")
     assert mime == "image/png" and data == result.path.read_bytes()
 
@@ -88,7 +89,7 @@ def test_video_swap_sends_the_video_in_parts(
         ["get-face", "get-face", "video-face-swap"]
     )  # checks run alongside
 
-    front.send({"type": "ready"})
+    front.send({"type": Msg.READY})
     key = widget.history[-1]["media"]
     mime, data = wait_for(lambda: front.media(key), 30, "the video")
     assert mime == "video/mp4" and data == result.path.read_bytes()
@@ -122,7 +123,7 @@ def test_stop_then_resume_the_same_task(sandbox: Sandbox, client: Client):
         wait_for(lambda: widget.busy.get("task_id"), 30, "the swap task")
         task_id = widget.busy["task_id"]
         time.sleep(0.5)
-        front.send({"type": "stop"})
+        front.send({"type": Msg.STOP})
         assert future.result(timeout=10) is None
         stopped = dict(widget.stopped)
         assert stopped.pop("since_submitted") >= 0.5
@@ -132,7 +133,7 @@ def test_stop_then_resume_the_same_task(sandbox: Sandbox, client: Client):
         assert "Press Resume" in widget.status and widget.busy == {}
         assert widget.history == []
 
-        front.send({"type": "resume"})
+        front.send({"type": Msg.RESUME})
         # The clock counts from the task's submission, not from Resume.
         wait_for(lambda: widget.busy.get("what") == "swap", 30, "waiting again")
         assert widget.busy["elapsed"] >= 0.5
@@ -206,7 +207,7 @@ def test_unreachable_api_reads_as_a_network_error(tmp_path):
 
 def test_swap_without_pairs_says_so(widget: FaceSwapWidget, front: Frontend):
     widget.load_main(samples.group_photo(faces=2)).result(timeout=120)
-    front.send({"type": "swap"})
+    front.send({"type": Msg.SWAP})
     assert widget.error == "No pairs: pair a detected face with a new face first."
 
 
@@ -223,7 +224,7 @@ def test_a_timeout_says_press_resume_and_resume_finishes_the_same_task(
         task_id = widget.stopped["task_id"]
         assert widget.stopped["what"] == "swap" and widget.stopped["since_submitted"] >= 0.5
         assert widget.error == (
-            f"Task {task_id} did not finish in time; it keeps running on the server: press "
+            f"Task {task_id} did not finish in time. It keeps running on the server: press "
             "Resume to keep waiting for it."
         )
         widget.timeout = None

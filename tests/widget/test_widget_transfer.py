@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from mio_nb import samples
+from mio_nb.formats import human_bytes
 from mio_nb.transfer import (
     MAX_OPEN_UPLOADS,
     UploadError,
     UploadReceiver,
-    human_bytes,
     safe_name,
     send_media,
 )

@@ -16,6 +16,7 @@ from typing import Any
 from comm.base_comm import BaseComm
 
 from mio_nb.widget import FaceSwapWidget
+from mio_nb.widget.messages import Msg
 
 
 class RecordingComm(BaseComm):
@@ -89,7 +90,7 @@ class Frontend:
         upload = f"test-{self._uploads}"
         self.send(
             {
-                "type": "upload_start",
+                "type": Msg.UPLOAD_START,
                 "upload": upload,
                 "role": role,
                 "name": name,
@@ -99,19 +100,19 @@ class Frontend:
         sent = acked = 0
         while True:
             answers = self.replies(upload)
-            if answers and answers[-1]["type"] == "upload_error":
+            if answers and answers[-1]["type"] == Msg.UPLOAD_ERROR:
                 return answers[-1]
-            acks = [a["received"] for a in answers if a["type"] == "upload_ack"]
+            acks = [a["received"] for a in answers if a["type"] == Msg.UPLOAD_ACK]
             acked = max(acks, default=0)
             if sent < len(data) and sent - acked < window * chunk:
                 piece = data[sent : sent + chunk]
-                self.send({"type": "upload_chunk", "upload": upload, "offset": sent}, [piece])
+                self.send({"type": Msg.UPLOAD_CHUNK, "upload": upload, "offset": sent}, [piece])
                 sent += len(piece)
                 continue
             if acked >= len(data):
                 break
             raise AssertionError(f"no acknowledgement after {acked} of {sent} bytes: {answers}")
-        self.send({"type": "upload_end", "upload": upload})
+        self.send({"type": Msg.UPLOAD_END, "upload": upload})
         return self.replies(upload)[-1]
 
     # -- media, as js/src/chunks.js MediaAssembler does it --
@@ -119,7 +120,7 @@ class Frontend:
         """(mime, bytes) of the first complete transfer of ``key`` received, or None."""
         transfers: dict[int, dict[int, bytes]] = {}
         for content, buffers in self.custom():
-            if content.get("type") != "media" or content["key"] != key:
+            if content.get("type") != Msg.MEDIA or content["key"] != key:
                 continue
             parts = transfers.setdefault(content["transfer"], {})
             parts[content["part"]] = buffers[0]
@@ -130,7 +131,7 @@ class Frontend:
         return None
 
     def media_messages(self, key: str) -> list[dict]:
-        return [c for c, _ in self.custom() if c.get("type") == "media" and c["key"] == key]
+        return [c for c, _ in self.custom() if c.get("type") == Msg.MEDIA and c["key"] == key]
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
