@@ -14,7 +14,7 @@ from .errors import MioError, Place
 __all__ = ["IN_WIDGET", "explain"]
 
 _DETECT = Place(
-    again="choose the original again",
+    again="press Find faces again",
     resume="press Resume to keep waiting for it",
     reupload="choose it again",
     tool="widget",

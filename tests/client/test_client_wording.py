@@ -72,7 +72,7 @@ def test_python_and_the_widget_say_the_same_sentence_with_their_own_next_step() 
     )
     assert explain.explain(error) == error.hint.replace("try again", "press Swap again")
     assert explain.explain(error, during="detect") == error.hint.replace(
-        "try again", "choose the original again"
+        "try again", "press Find faces again"
     )
     may_exist = error_for(500, "dropped", task_may_exist=True)
     assert may_exist.hint == errors.TASK_MAY_EXIST_HINT
