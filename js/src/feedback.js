@@ -1,26 +1,24 @@
 // Feedback next to the control that caused it: each section has one place (a status line with
 // the elapsed time, an upload progress bar, an error box). Which place shows the one status and
-// where an error goes is decided here, as a pure function of the state, for all three sections.
+// where an error goes is decided here, as a pure function of the state, for all three sections:
+// the kernel names the place of its status and its error (traits `status_at`, `error_at`), the
+// view that of its own uploads. Nothing here reads the words of a status.
 
 import { h, flag } from "./dom.js";
 import { formatElapsed, uploadProgressText } from "./text.js";
+import { PLACES, PLACE_OF_ROLE } from "./shared.js";
 
-/** The sections with a feedback place, in page order. */
-export const PLACES = ["original", "new_faces", "swap"];
-
-/** Where a role's uploads report: "main" in the original's section, new faces in theirs. */
-export const PLACE_OF_ROLE = { main: "original", new_face: "new_faces" };
+/** The sections with a feedback place, in page order; where a role's uploads report. */
+export { PLACES, PLACE_OF_ROLE };
 
 /**
- * Where the status goes: uploads in their section, detection in the original's, the rest at Swap.
- * @param {{upload: {role: string}|null, busy: object, stopped: object, status: string}} s
+ * Where the status goes: an upload in its role's section, else where the kernel's `status_at`
+ * says (Swap when it says nothing).
+ * @param {{upload: {role: string}|null, statusAt: string}} s
  */
-export function statusPlace({ upload, busy, stopped, status }) {
+export function statusPlace({ upload, statusAt }) {
   if (upload) return PLACE_OF_ROLE[upload.role];
-  if (busy.what === "detect") return "original";
-  if (!busy.what && stopped.what === "detect") return "original";
-  if (!busy.what && /^(Found|Choose an original)/.test(status || "")) return "original";
-  return "swap";
+  return statusAt || "swap";
 }
 
 /**
@@ -35,12 +33,12 @@ export function errorFor(place, { localError, error, errorAt }) {
 
 /**
  * What every place shows: {text, elapsed, progress: {value, max}|null, busy, error}, from the
- * kernel's traits (busy, stopped, status, error, error_at) and the view's own: the upload in
+ * kernel's traits (busy, status, status_at, error, error_at) and the view's own: the upload in
  * progress, its local error, and how long the kernel has been busy on the browser's clock.
  */
 export function feedbackByPlace(traits, { upload, localError, busySeconds }) {
-  const { busy, stopped, status, error, error_at: errorAt } = traits;
-  const here = statusPlace({ upload, busy, stopped, status });
+  const { busy, status, status_at: statusAt, error, error_at: errorAt } = traits;
+  const here = statusPlace({ upload, statusAt });
   const out = {};
   for (const place of PLACES) {
     const shown = { text: "", elapsed: "", progress: null, busy: false, error: errorFor(place, { localError, error, errorAt }) };

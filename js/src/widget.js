@@ -1,14 +1,14 @@
 // FaceSwapWidget's view: the core that holds the sections together. The kernel owns the state
-// (traits, see traits.js); this view keeps only what is local to it: the selection, uploads in
-// progress, the media it received (media.js), and how long the kernel has been busy. It reads
+// (traits, see traits.js); this view keeps only what is local to it: the selection, uploads
+// (queue.js), the media it received (media.js), and how long the kernel has been busy. It reads
 // the traits, routes messages, decides where feedback goes (feedback.js) and hands each section
 // (original.js, newfaces.js, swap.js, result.js) what it shows.
 
 import { h, flag } from "./dom.js";
-import { checkInBrowser, uploadFile } from "./upload.js";
+import { UploadQueue } from "./queue.js";
 import { click, keepSelection, undoKey } from "./pairing.js";
 import { MediaStore } from "./media.js";
-import { BusyClock, PLACE_OF_ROLE, feedbackByPlace } from "./feedback.js";
+import { BusyClock, feedbackByPlace } from "./feedback.js";
 import { OriginalSection } from "./original.js";
 import { NewFacesSection } from "./newfaces.js";
 import { SwapSection } from "./swap.js";
@@ -26,8 +26,14 @@ class View {
       () => this.update(),
     );
     this.listeners = new Set();
-    this.uploadQueue = Promise.resolve();
-    this.upload = null; // {name, sent, total, role}
+    this.uploads = new UploadQueue({
+      send: (content, buffers) => this.send(content, buffers),
+      listen: (handler) => this.listen(handler),
+      maxBytes: () => this.model.get("max_upload_bytes"),
+      onError: (place, text) => (this.localError = { place, text }),
+      onChange: () => this.update(),
+      onProgress: () => this.renderFeedback(readTraits(this.model)),
+    });
     this.localError = { place: "", text: "" };
     this.clock = new BusyClock(() => this.renderFeedback(readTraits(this.model)));
     this.idPrefix = `mio-${Math.random().toString(36).slice(2, 9)}`;
@@ -90,12 +96,12 @@ class View {
     this.sections = {
       original: new OriginalSection({
         ...pairing,
-        onFile: (file) => this.queueUpload(file, "main"),
+        onFile: (file) => this.uploads.add(file, "main"),
         onDetect: () => act("original", MSG.DETECT),
       }),
       new_faces: new NewFacesSection({
         ...pairing,
-        onFiles: (files) => files.forEach((file) => this.queueUpload(file, "new_face")),
+        onFiles: (files) => files.forEach((file) => this.uploads.add(file, "new_face")),
         onRemove: (label) => act("new_faces", MSG.REMOVE_NEW_FACE, { new_face: label }),
         onChoose: (label, face) => act("new_faces", MSG.CHOOSE_NEW_FACE, { new_face: label, face }),
         onUndoRemove: () => act("new_faces", MSG.UNDO_REMOVE),
@@ -126,51 +132,6 @@ class View {
     this.update();
   }
 
-  queueUpload(file, role) {
-    this.localError = { place: PLACE_OF_ROLE[role], text: "" };
-    this.uploadQueue = this.uploadQueue.then(() => this.runUpload(file, role));
-    this.update();
-  }
-
-  async runUpload(file, role) {
-    const place = PLACE_OF_ROLE[role];
-    const problem = await checkInBrowser(file, role, this.model.get("max_upload_bytes"));
-    if (problem) {
-      this.localError = { place, text: problem };
-      this.update();
-      return;
-    }
-    this.upload = { name: file.name, sent: 0, total: file.size, role };
-    this.update();
-    try {
-      await uploadFile({
-        file,
-        role,
-        send: (content, buffers) => this.send(content, buffers),
-        listen: (handler) => this.listen(handler),
-        onProgress: (sent, total) => {
-          this.upload = { name: file.name, sent, total, role };
-          this.progressSoon();
-        },
-      });
-    } catch (err) {
-      this.localError = { place, text: `${file.name}: ${err.message}` };
-    } finally {
-      this.upload = null;
-      this.update();
-    }
-  }
-
-  /** Redraw the upload's progress at most 5 times a second: every redraw lays out the whole
-   * notebook page, which costs the browser more than the bytes themselves. */
-  progressSoon() {
-    if (this.progressTimer) return;
-    this.progressTimer = setTimeout(() => {
-      this.progressTimer = null;
-      if (this.upload) this.renderFeedback(readTraits(this.model));
-    }, 200);
-  }
-
   onClickPair(target) {
     const { selection, message } = click(this.selection, readTraits(this.model).pair_list, target);
     this.selection = selection;
@@ -187,7 +148,7 @@ class View {
 
   /** What each section's feedback place shows now (feedback.js decides where). */
   feedback(t) {
-    return feedbackByPlace(t, { upload: this.upload, localError: this.localError, busySeconds: this.clock.seconds() });
+    return feedbackByPlace(t, { upload: this.uploads.current, localError: this.localError, busySeconds: this.clock.seconds() });
   }
 
   /** Only the feedback places (upload progress, the elapsed time): nothing else changed. */
@@ -217,6 +178,7 @@ class View {
 
   destroy() {
     this.clock.stop();
+    this.uploads.stop();
     this.media.destroy();
   }
 }

@@ -7,20 +7,20 @@ import { removedText } from "../src/newfaces.js";
 import { swapControls } from "../src/swap.js";
 import { shownEntry } from "../src/result.js";
 
-const idle = { busy: {}, stopped: {}, status: "", error: "", error_at: "" };
+const idle = { busy: {}, stopped: {}, status: "", status_at: "", error: "", error_at: "" };
 const noLocal = { upload: null, localError: { place: "", text: "" }, busySeconds: 0 };
 const where = (traits, local = {}) => {
   const shown = feedbackByPlace({ ...idle, ...traits }, { ...noLocal, ...local });
   return PLACES.filter((place) => shown[place].text);
 };
 
-test("an upload reports in its role's section, whatever the kernel is doing", () => {
+test("an upload reports in its role's section, wherever the kernel's status is", () => {
   const upload = (role) => ({ name: "me.png", sent: 500, total: 2000, role });
-  for (const busy of [{}, { what: "swap", task_id: "t1" }, { what: "detect" }]) {
-    assert.equal(statusPlace({ upload: upload("main"), busy, stopped: {}, status: "Swapping…" }), "original");
-    assert.equal(statusPlace({ upload: upload("new_face"), busy, stopped: {}, status: "" }), "new_faces");
+  for (const statusAt of ["", ...PLACES]) {
+    assert.equal(statusPlace({ upload: upload("main"), statusAt }), "original");
+    assert.equal(statusPlace({ upload: upload("new_face"), statusAt }), "new_faces");
   }
-  const shown = feedbackByPlace({ ...idle, busy: { what: "swap" }, status: "Swapping…" }, { ...noLocal, upload: upload("new_face") });
+  const shown = feedbackByPlace({ ...idle, busy: { what: "swap" }, status: "Swapping…", status_at: "swap" }, { ...noLocal, upload: upload("new_face") });
   assert.equal(shown.new_faces.text, "Sending me.png to the kernel: 500 B of 2.0 KB (25%)");
   assert.deepEqual(shown.new_faces.progress, { value: 500, max: 2000 });
   assert.equal(shown.new_faces.busy, true);
@@ -35,31 +35,40 @@ test("an empty file's progress bar still has a maximum", () => {
   assert.deepEqual(shown.original.progress, { value: 0, max: 1 });
 });
 
-test("detection reports at the original while running, stopped, and when it found faces", () => {
-  assert.deepEqual(where({ busy: { what: "detect" }, status: "Finding faces…" }), ["original"]);
-  assert.deepEqual(where({ stopped: { what: "detect", task_id: "d1" }, status: "Stopped waiting." }), ["original"]);
-  assert.deepEqual(where({ status: "Found 3 faces in group.png." }), ["original"]);
-  assert.deepEqual(where({ status: "Choose an original (image or video) to start." }), ["original"]);
+test("the kernel's status shows where its status_at says, whatever it is doing", () => {
+  const states = [
+    { busy: { what: "detect" }, status: "Finding faces…" },
+    { stopped: { what: "detect", task_id: "d1" }, status: "Stopped waiting." },
+    { busy: { what: "swap", task_id: "t1" }, status: "Swapping…" },
+    { stopped: { what: "swap", task_id: "t1" }, status: "Stopped waiting." },
+    { status: "Found 3 faces in group.png." },
+    { status: "Done in 4.2 s." },
+  ];
+  for (const state of states) {
+    for (const place of PLACES) assert.deepEqual(where({ ...state, status_at: place }), [place], JSON.stringify(state));
+  }
 });
 
-test("a swap, a stopped swap and every other status report at Swap", () => {
-  assert.deepEqual(where({ busy: { what: "swap", task_id: "t1" }, status: "Swapping…" }), ["swap"]);
-  assert.deepEqual(where({ stopped: { what: "swap", task_id: "t1" }, status: "Stopped waiting." }), ["swap"]);
-  assert.deepEqual(where({ status: "Done in 4.2 s." }), ["swap"]);
-  // "Found ..." while something else runs is not detection's news.
-  assert.deepEqual(where({ busy: { what: "swap" }, status: "Found 3 faces in group.png." }), ["swap"]);
-  assert.deepEqual(where({ status: "" }), []);
+test("the words of a status never move it: the same sentence at every place", () => {
+  for (const status of ["Found 3 faces in group.png.", "Choose an original (image or video) to start.", "Swapping…", "Gefunden: 3"]) {
+    assert.deepEqual(PLACES.map((place) => where({ status, status_at: place })), PLACES.map((place) => [place]));
+  }
+});
+
+test("a status that names no place shows at Swap; no status shows nowhere", () => {
+  assert.deepEqual(where({ status: "Found 3 faces in group.png." }), ["swap"]);
+  assert.deepEqual(where({ status: "", status_at: "original" }), []);
 });
 
 test("the elapsed time shows where the kernel's work reports, and says when a task is paid for", () => {
-  const swap = feedbackByPlace({ ...idle, busy: { what: "swap", task_id: "t1" }, status: "Swapping…" }, { ...noLocal, busySeconds: 65.4 });
+  const swap = feedbackByPlace({ ...idle, busy: { what: "swap", task_id: "t1" }, status: "Swapping…", status_at: "swap" }, { ...noLocal, busySeconds: 65.4 });
   assert.equal(swap.swap.elapsed, " (1 min 05 s since the task was submitted)");
   assert.equal(swap.swap.busy, true);
   assert.equal(swap.original.elapsed, "");
-  const detect = feedbackByPlace({ ...idle, busy: { what: "detect" }, status: "Finding faces…" }, { ...noLocal, busySeconds: 2 });
+  const detect = feedbackByPlace({ ...idle, busy: { what: "detect" }, status: "Finding faces…", status_at: "original" }, { ...noLocal, busySeconds: 2 });
   assert.equal(detect.original.elapsed, " (2.0 s)");
   assert.equal(detect.swap.elapsed, "");
-  const done = feedbackByPlace({ ...idle, status: "Done." }, { ...noLocal, busySeconds: 9 });
+  const done = feedbackByPlace({ ...idle, status: "Done.", status_at: "swap" }, { ...noLocal, busySeconds: 9 });
   assert.equal(done.swap.elapsed, "");
   assert.equal(done.swap.busy, false);
 });

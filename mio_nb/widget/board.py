@@ -1,6 +1,7 @@
 """The jobs' :class:`~.jobs.Board` shown as the widget's traits: what a job finds or does
 becomes ``busy``/``status``, ``faces``, a new face's card, a ``history`` entry or an error next
-to its cause; pictures go out as media. Mixed into :class:`~.faceswap.FaceSwapWidget`."""
+to its cause (``status_at``, ``error_at``: the job's section); pictures go out as media. Mixed
+into :class:`~.faceswap.FaceSwapWidget`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from ..transfer import MediaServer
 from .jobs import Original
-from .state import Busy, FaceCard, ResultEntry, Stopped
+from .state import PLACE_OF_JOB, Busy, FaceCard, Place, ResultEntry, Stopped
 
 __all__ = ["TraitBoard"]
 
@@ -21,6 +22,7 @@ class TraitBoard:
 
     busy: dict[str, Any]
     status: str
+    status_at: str
     faces: list[dict[str, Any]]
     new_faces: list[dict[str, Any]]
     pair_list: list[list[Any]]
@@ -35,10 +37,16 @@ class TraitBoard:
     _original: Original | None
     _result_ids: itertools.count
 
-    def show_busy(self, busy: Busy | None, status: str) -> None:
+    def _set_status(self, status: str, at: Place) -> None:
+        """The one setter of ``status``: its text and the section that shows it, sent together
+        (the view places the status by ``status_at``, never by its words)."""
         with self.hold_sync():  # type: ignore[attr-defined]
-            self.busy = busy.trait() if busy else {}
-            self.status = status
+            self.status, self.status_at = status, at
+
+    def show_busy(self, busy: Busy, status: str) -> None:
+        with self.hold_sync():  # type: ignore[attr-defined]
+            self.busy = busy.trait()
+            self._set_status(status, PLACE_OF_JOB[busy.what])
 
     def publish(self, key: str, mime: str, data: bytes | Path) -> None:
         self._media.publish(key, mime, data)
@@ -49,7 +57,8 @@ class TraitBoard:
                 return False
             with self.hold_sync():  # type: ignore[attr-defined]
                 self.faces = [c.trait() for c in cards]
-                self.stopped, self.status = {}, status
+                self.stopped = {}
+                self._set_status(status, PLACE_OF_JOB["detect"])
             self._auto_pair()  # type: ignore[attr-defined]
         return True
 
@@ -71,7 +80,9 @@ class TraitBoard:
             with self.hold_sync():  # type: ignore[attr-defined]
                 self.history = [*self.history, data]
                 self.shown = rid
-                self.status = f"Done in {entry.elapsed:.1f} s (task {entry.task_id})."
+                self._set_status(
+                    f"Done in {entry.elapsed:.1f} s (task {entry.task_id}).", PLACE_OF_JOB["swap"]
+                )
             self.result = result
 
     def failed(self, what: str, message: str, stopped: Stopped | None, status: str) -> None:
@@ -79,5 +90,5 @@ class TraitBoard:
             if stopped is not None:
                 self.stopped = stopped.trait()
             if message:
-                self.error_at, self.error = ("original" if what == "detect" else "swap"), message
-            self.status = status
+                self.error_at, self.error = PLACE_OF_JOB[what], message
+            self._set_status(status, PLACE_OF_JOB[what])

@@ -39,7 +39,7 @@ from .intake import Intake
 from .jobs import Jobs, NewFace, Original, SwapRequest
 from .messages import Msg
 from .pairs import Pairs
-from .state import Stopped
+from .state import Place, Stopped
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -51,7 +51,7 @@ _STATIC = Path(__file__).parent.parent / "static"
 #: Video originals up to this size are sent to the browser for a preview.
 VIDEO_PREVIEW_BYTES = 200_000_000
 #: Where the error of each message from the browser is shown (else at Swap).
-_ERROR_PLACE = {Msg.DETECT: "original", Msg.REMOVE_NEW_FACE: "new_faces",
+_ERROR_PLACE: dict[Msg, Place] = {Msg.DETECT: "original", Msg.REMOVE_NEW_FACE: "new_faces",
                 Msg.UNDO_REMOVE: "new_faces", Msg.CHOOSE_NEW_FACE: "new_faces"}  # fmt: skip
 
 
@@ -70,7 +70,10 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
     # Synced state (values: see .state); no media, no token, no presigned URL.
     mode = traitlets.Unicode("").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
+    #: What the kernel is doing or did last; set only with ``status_at`` (``_set_status``).
     status = traitlets.Unicode("").tag(sync=True)
+    #: Where the status shows: "original", "new_faces" or "swap" (see .state.Place).
+    status_at = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     #: Where the error belongs: "original", "new_faces" or "swap" (shown next to that control).
     error_at = traitlets.Unicode("").tag(sync=True)
@@ -121,7 +124,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         self._result_ids = itertools.count(1)
         self.on_msg(self._on_msg)
         if self._client is not None:
-            self.status = "Choose an original (image or video) to start."
+            self._set_status("Choose an original (image or video) to start.", "original")
 
     def __repr__(self) -> str:
         """The widget in words (what a notebook without the widget's JavaScript shows)."""

@@ -17,7 +17,7 @@ from .inputs import Inputs
 from .jobs import Jobs, NewFace, Original
 from .pictures import NEW_FACE_SIDE, PREVIEW_SIDE, image_size, label_for, webp
 from .session import Session
-from .state import MainInfo, NewFaceCard
+from .state import PLACE_OF_ROLE, MainInfo, NewFaceCard
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -72,7 +72,7 @@ class Intake:
             return self._inputs.materialize(src, name, role)
         except UploadError as e:
             with self.hold_sync():  # type: ignore[attr-defined]
-                self.error_at = "original" if role == "main" else "new_faces"
+                self.error_at = PLACE_OF_ROLE[role]
                 self.error = str(e)
             raise
 

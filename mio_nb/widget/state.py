@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, get_args
 
 __all__ = [
+    "PLACES",
+    "PLACE_OF_JOB",
+    "PLACE_OF_ROLE",
     "STATES",
     "Busy",
     "Choice",
@@ -19,6 +22,7 @@ __all__ = [
     "MainInfo",
     "NewFaceCard",
     "Person",
+    "Place",
     "Removed",
     "ResultEntry",
     "Stopped",
@@ -27,6 +31,16 @@ __all__ = [
 T = TypeVar("T")
 
 Check = Literal["checking", "ok", "none", "several", "error"]
+
+#: A section of the widget with a feedback place (a status line, an error box): the values of
+#: traits ``status_at`` and ``error_at``. The view shows the status and the error there.
+Place = Literal["original", "new_faces", "swap"]
+#: Every place, in page order.
+PLACES: tuple[Place, ...] = get_args(Place)
+#: Where a role's file reports: its upload, its refusal.
+PLACE_OF_ROLE: dict[str, Place] = {"main": "original", "new_face": "new_faces"}
+#: Where a job reports: its status while it runs and when it ends, its error.
+PLACE_OF_JOB: dict[str, Place] = {"detect": "original", "swap": "swap"}
 
 
 class _Trait:

@@ -39,6 +39,12 @@ def show(lab, faceswap, name: str) -> None:
     faceswap.wait_visible(faceswap.button("Choose original"), 120, "the widget")
 
 
+def status_in(faceswap, section: str):
+    """The status line a section shows (none when it shows none)."""
+    region = faceswap.root.get_by_role("region", name=section, exact=True)
+    return region.get_by_role("status")
+
+
 def pairs(lab) -> str:
     return lab.kernel_exec("print(sorted(w.pairs.items()))").strip()
 
@@ -57,9 +63,16 @@ def press_tab_to(lab, name: str, limit: int = 60) -> None:
 
 def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> None:
     show(lab, faceswap, "faceswap_v2")
+    # The status shows in the section it is about (the kernel names it, whatever the words).
+    expect(status_in(faceswap, "Original")).to_have_text(
+        "Choose an original (image or video) to start."
+    )
+    expect(status_in(faceswap, "Swap section")).to_have_count(0)
     photo = samples.group_photo(faces=3)  # 896x320: tiles of 256 at x = 32 + 288 i, y = 32
     faceswap.upload_original(photo)
     faceswap.wait_visible(faceswap.button("Face 3 on the photo"), DETECT, "3 boxes on the photo")
+    expect(status_in(faceswap, "Original")).to_have_text(f"Found 3 faces in {photo.name}.")
+    expect(status_in(faceswap, "Swap section")).to_have_count(0)
     img = faceswap.root.locator("img.mio-photo-img")
     lab.page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
@@ -184,8 +197,9 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
     expect(stop).to_be_visible(timeout=60_000)
     time.sleep(2.0)
     stop.click()
-    status = root.get_by_role("region", name="Swap section").get_by_role("status")
+    status = status_in(faceswap, "Swap section")
     expect(status).to_contain_text("keeps running on the server and may be charged")
+    expect(status_in(faceswap, "Original")).to_have_count(0)
     shots(lab, "stopped-waiting", element=faceswap.root)
     lab.kernel_exec("sb.set_faults(Faults())")
     faceswap.button("Resume").click()
@@ -197,6 +211,8 @@ def test_faces_on_the_photo_pairing_checks_and_stop_waiting(lab, faceswap) -> No
     # The result comes into view by itself, whole; a before/after slider on demand.
     result = root.locator("img.mio-result-img")
     faceswap.wait_visible(result, SWAP, "the swap result")
+    expect(status_in(faceswap, "Swap section")).to_contain_text("Done in ")
+    expect(status_in(faceswap, "Original")).to_have_count(0)
     lab.page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=result.element_handle()
     )
