@@ -1,6 +1,8 @@
 """Benchmark: the quickstart as a newcomer runs it. ``scripts/demo.sh`` in a real JupyterLab
 (through ``tests/browser/test_browser_demo.py``), then Run All: seconds from Run All to the
-widget's result whole on screen (the image loaded in the page).
+widget's result whole on screen (the image loaded in the page), by the page's own clock: from the
+click on "Run All Cells" to the result picture's load event. The same run as the test saw it
+(Playwright's clicks and polling included) is printed below it.
 
     .venv/bin/python benchmarks/bench_widget_quickstart.py
 
@@ -32,9 +34,12 @@ def main() -> int:
         print("quickstart Run All -> result on screen: not measured (the demo test failed)")
         return 1
     seconds = float(found.group(1))
+    observed = re.search(r"QUICKSTART_OBSERVED_SECONDS ([\d.]+)", run.stdout)
     verdict = "PASS" if seconds <= TARGET else "MISS"
     name = "quickstart Run All -> result on screen"
     print(f"{name:<45} {seconds:6.2f} s  <= {TARGET:g} s  {verdict}")
+    if observed:  # the same run, with Playwright's round trips at both ends
+        print(f"{'  (as the test saw it)':<45} {float(observed.group(1)):6.2f} s")
     return 0 if verdict == "PASS" else 1
 
 

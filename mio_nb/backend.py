@@ -107,22 +107,51 @@ def resolve_backend(client: Client | None = None, **client_options: Any) -> Back
     else a client of the shared local sandbox, started on first use; else none, with a notice
     saying how to get one. ``client_options`` go to ``Client`` (e.g. ``output_dir``)."""
     if client is None:
+        sandbox = None
+        if not _may_have_credentials(client_options):
+            try:  # first: the sandbox's engine loads while the client's modules import
+                sandbox = _shared_sandbox()
+            except ImportError as e:
+                return _unavailable(e)
         from .client import Client
 
         try:
-            client = Client(**client_options)
+            client = Client.for_sandbox(sandbox, **client_options) if sandbox is not None else (
+                Client(**client_options)
+            )  # fmt: skip
         except MissingCredentialsError:
             try:
-                from .sandbox import shared_sandbox
-
-                client = Client.for_sandbox(shared_sandbox(), **client_options)
+                client = Client.for_sandbox(_shared_sandbox(), **client_options)
             except ImportError as e:
-                what, hint = sandbox_unavailable(e)
-                log.info("No sandbox: %s", what)
-                return Backend(None, "unavailable", f"{what} {hint}", hint)
+                return _unavailable(e)
     if is_local(client.base_url):
         return Backend(client, "sandbox", SANDBOX_NOTICE)
     return Backend(client, "api", "")
+
+
+def _may_have_credentials(options: dict[str, Any]) -> bool:
+    """Credentials in the arguments or the environment, or maybe in Colab's secrets (looked up
+    by the client itself: once, as Colab may ask the user for access)."""
+    from .credentials import Credentials
+
+    keys = ("token", "client_id", "client_secret", "token_url")
+    try:
+        Credentials.resolve(**{k: options.get(k) for k in keys}, use_colab=False)
+    except MissingCredentialsError:
+        return "google.colab" in sys.modules
+    return True
+
+
+def _shared_sandbox() -> Any:
+    from .sandbox import shared_sandbox
+
+    return shared_sandbox()
+
+
+def _unavailable(error: ImportError) -> Backend:
+    what, hint = sandbox_unavailable(error)
+    log.info("No sandbox: %s", what)
+    return Backend(None, "unavailable", f"{what} {hint}", hint)
 
 
 def connect(

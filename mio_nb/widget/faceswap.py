@@ -48,6 +48,8 @@ __all__ = ["FaceSwapWidget"]
 
 log = logging.getLogger("mio_nb.widget")
 _STATIC = Path(__file__).parent.parent / "static"
+#: Seconds after a widget is made when, if no file was given yet, matplotlib is loaded.
+WARM_UP_AFTER = 3.0
 #: Video originals up to this size are sent to the browser for a preview.
 VIDEO_PREVIEW_BYTES = 200_000_000
 #: Where the error of each message from the browser is shown (else at Swap).
@@ -109,14 +111,14 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
 
         self._session = Session()  # detect, swap, resume: one after the other
         self._checks = Session()  # new faces checked, faces drawn: not in the swap's way
-        self._jobs = (
-            Jobs(self._client, self, timeout=timeout, draw=self._checks.submit)
-            if self._client
-            else None
-        )
-        # Fonts and canvas load while the user picks a file (in a thread of their own: a new
-        # face given meanwhile is checked at once).
-        threading.Thread(target=warm_up, name="mio-nb-warm-up", daemon=True).start()
+        draw = self._checks.submit
+        self._jobs = Jobs(self._client, self, timeout=timeout, draw=draw) if self._client else None
+        # matplotlib loads (about a second of work) while a person picks a file; not when code
+        # gives the files at once (Run All): then the sandbox's engine, loading on the other
+        # core, needs the machine more, and the first faces drawn load matplotlib anyway.
+        self._warm_up = threading.Timer(WARM_UP_AFTER, self._warm_up_if_idle)
+        self._warm_up.daemon = True
+        self._warm_up.start()
         self._original: Original | None = None
         self._revs = itertools.count(1)
         self._new: dict[str, NewFace] = {}
@@ -125,6 +127,10 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         if self._client is not None:
             self._set_status("Choose an original (image or video) to start.", "original")
+
+    def _warm_up_if_idle(self) -> None:
+        if self._original is None and not self._new:
+            warm_up()
 
     def __repr__(self) -> str:
         """The widget in words (what a notebook without the widget's JavaScript shows)."""
@@ -217,6 +223,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget, cancel uploads and remove its temporary files."""
         self.stop()
+        self._warm_up.cancel()
         self._session.close()
         self._checks.close()
         self._receiver.cancel_all()

@@ -3,7 +3,8 @@
 Runs the script as a newcomer would (it runs scripts/setup.sh first, which finds everything in
 place), reads the URL it prints, checks the server listens on loopback only, and opens the URL in
 chromium: JupyterLab shows 01_quickstart.ipynb with a python3 kernel. Then Run All: the widget's
-result is on screen (the time from Run All to it is printed: ``QUICKSTART_RESULT_SECONDS``), the
+result is on screen (the time from Run All to it is printed: ``QUICKSTART_RESULT_SECONDS`` by the
+page's clock, ``QUICKSTART_OBSERVED_SECONDS`` as the test saw it), the
 notebook is saved, and the repository stays clean (the demo opens working copies).
 """
 
@@ -92,7 +93,10 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             page.get_by_text(re.compile(r"Python 3.*\| Idle")).first.wait_for(timeout=90_000)
             page.screenshot(path=str(artifacts_dir / "demo-quickstart-opened.png"))
 
-            # Run All: the widget's result, whole, on screen; how long it took.
+            # Run All: the widget's result, whole, on screen; how long it took, timed by the
+            # page itself (from the click on "Run All Cells" to the result's picture loaded),
+            # and as this test sees it (with Playwright's own round trips at both ends).
+            page.evaluate(_JS_TIME_RUN_ALL)
             start = time.monotonic()
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
@@ -101,9 +105,17 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             page.wait_for_function(
                 "img => img.complete && img.naturalWidth > 0", arg=result.element_handle()
             )
-            seconds = time.monotonic() - start
+            observed = time.monotonic() - start
+            timed = page.wait_for_function(
+                "() => window.__mioRunAllTimed.end && window.__mioRunAllTimed", timeout=10_000
+            ).json_value()
+            seconds = (timed["end"] - timed["start"]) / 1000
+            assert 0 < seconds <= observed, (seconds, observed)
             print(f"QUICKSTART_RESULT_SECONDS {seconds:.2f}")
-            (artifacts_dir / "quickstart-result-seconds.txt").write_text(f"{seconds:.2f}\n")
+            print(f"QUICKSTART_OBSERVED_SECONDS {observed:.2f}")
+            (artifacts_dir / "quickstart-result-seconds.txt").write_text(
+                f"{seconds:.2f} (in the page), {observed:.2f} (seen by the test)\n"
+            )
             page.get_by_text(re.compile(r"Python 3.*\| Idle")).first.wait_for(timeout=300_000)
             page.locator(".jp-NotebookPanel").first.click()
             page.keyboard.press("Control+s")
@@ -125,6 +137,31 @@ def test_demo_prints_a_loopback_url_that_opens_the_quickstart(browser, artifacts
             proc.wait(timeout=10)
     assert has_outputs(demo_dir / "01_quickstart.ipynb"), "the working copy was not saved"
     assert git_status() == before, "the demo changed the repository"
+
+
+# The page's own clock: the click on "Run All Cells", and the result's picture loaded.
+_JS_TIME_RUN_ALL = """
+() => {
+  const timed = (window.__mioRunAllTimed = {});
+  const clicked = (event) => {  // a menu item runs on the button's release (Lumino)
+    const item = event.target.closest && event.target.closest('[role="menuitem"]');
+    if (item && /Run All Cells/.test(item.textContent) && !timed.start) {
+      timed.start = performance.now();
+    }
+  };
+  for (const type of ["pointerup", "mouseup", "click"]) {
+    document.addEventListener(type, clicked, true);
+  }
+  const loaded = () => { if (timed.start && !timed.end) timed.end = performance.now(); };
+  new MutationObserver(() => {
+    const img = document.querySelector("img.mio-result-img");
+    if (!img || img === timed.img) return;
+    timed.img = img;
+    if (img.complete && img.naturalWidth > 0) loaded();
+    else img.addEventListener("load", loaded, { once: true });
+  }).observe(document.body, { subtree: true, childList: true, attributes: true });
+}
+"""
 
 
 def has_outputs(notebook: Path) -> bool:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import dlib
@@ -340,13 +341,26 @@ def smallest_face(shape: tuple[int, ...]) -> float:
     return float(np.clip(max(shape[:2]) * MIN_FACE_SHARE, MIN_FACE, MAX_MIN_FACE))
 
 
+def _load_mtcnn() -> Mtcnn:
+    """MTCNN's networks, and OpenCV's colour tables built (the first RGB -> Lab conversion
+    takes 0.1 s; every swap makes one)."""
+    import cv2
+
+    cv2.cvtColor(np.zeros((2, 2, 3), np.uint8), cv2.COLOR_RGB2LAB)
+    return Mtcnn()
+
+
 class Detector:
     """MTCNN (faces and five keypoints) and dlib's models (68 landmarks, embeddings), loaded
     once. Thread-safe: each model is guarded by a lock."""
 
     def __init__(self) -> None:
-        self._mtcnn = Mtcnn()
-        self._shape = dlib.shape_predictor(model_path("shape_predictor_68_face_landmarks.dat"))
+        # MTCNN's networks load (and OpenCV builds its tables) on another core while dlib reads
+        # its 100 MB predictor holding the interpreter's lock: ready in the time of the longer.
+        with ThreadPoolExecutor(1, thread_name_prefix="mio-engine-load") as pool:
+            mtcnn = pool.submit(_load_mtcnn)
+            self._shape = dlib.shape_predictor(model_path("shape_predictor_68_face_landmarks.dat"))
+            self._mtcnn = mtcnn.result()
         self._encoder: dlib.face_recognition_model_v1 | None = None
         self._lock = threading.RLock()
 
