@@ -43,6 +43,14 @@ class TraitBoard:
         with self.hold_sync():  # type: ignore[attr-defined]
             self.status, self.status_at = status, at
 
+    def _set_error(self, text: str, at: Place = "swap") -> None:
+        """The one setter of ``error``: a text with the section that shows it, sent together;
+        ``""`` clears it."""
+        with self.hold_sync():  # type: ignore[attr-defined]
+            if text:
+                self.error_at = at
+            self.error = text
+
     def show_busy(self, busy: Busy, status: str) -> None:
         with self.hold_sync():  # type: ignore[attr-defined]
             self.busy = busy.trait()
@@ -90,5 +98,5 @@ class TraitBoard:
             if stopped is not None:
                 self.stopped = stopped.trait()
             if message:
-                self.error_at, self.error = PLACE_OF_JOB[what], message
+                self._set_error(message, PLACE_OF_JOB[what])
             self._set_status(status, PLACE_OF_JOB[what])

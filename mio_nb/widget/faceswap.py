@@ -190,10 +190,10 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
                 raise ValueError("No pairs: pair a detected face with a new face first.")
             problem = self._unusable_new_face()
             if problem:
-                self.error_at, self.error = "swap", problem
+                self._set_error(problem, "swap")
                 raise ValueError(problem)
             request = self._request()
-            self.error = ""
+            self._set_error("")
         return self._submit(lambda: jobs.swap(request))
 
     def stop(self) -> None:
@@ -207,7 +207,8 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         if not self.stopped.get("task_id"):
             raise ValueError("No stopped task to resume.")
         stopped = Stopped.from_trait(self.stopped)
-        self.stopped, self.error = {}, ""
+        self.stopped = {}
+        self._set_error("")
         request = self._request()
         return self._submit(
             lambda: jobs.resume(stopped, self._original, request), since=stopped.since_submitted
@@ -268,9 +269,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
             handler(self, content, buffers)
         except Exception as e:  # a bad message must never break the widget
             log.exception("Widget message %r failed", kind)
-            with self.hold_sync():
-                self.error_at = _ERROR_PLACE.get(Msg(kind), "swap") if known else "swap"
-                self.error = explain(e)
+            self._set_error(explain(e), _ERROR_PLACE.get(Msg(kind), "swap") if known else "swap")
 
     def _client_or_refuse(self, content: dict) -> bool:
         if self._client is None:
@@ -282,7 +281,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
 
     def _need_client(self) -> Client:
         if self._client is None:
-            self.error = NO_SANDBOX_NOTICE
+            self._set_error(NO_SANDBOX_NOTICE, "swap")
             raise RuntimeError(NO_SANDBOX_NOTICE)
         return self._client
 

@@ -71,9 +71,7 @@ class Intake:
         try:
             return self._inputs.materialize(src, name, role)
         except UploadError as e:
-            with self.hold_sync():  # type: ignore[attr-defined]
-                self.error_at = PLACE_OF_ROLE[role]
-                self.error = str(e)
+            self._set_error(str(e), PLACE_OF_ROLE[role])  # type: ignore[attr-defined]
             raise
 
     def _use_upload(self, received: ReceivedFile) -> None:
@@ -110,7 +108,8 @@ class Intake:
                 mime = "image/webp" if fmt.kind == "image" else fmt.mime
                 self._media.publish(info.media, mime, data)
             with self.hold_sync():  # type: ignore[attr-defined]
-                self.faces, self.pair_list, self.main, self.error = [], [], info.trait(), ""
+                self.faces, self.pair_list, self.main = [], [], info.trait()
+                self._set_error("")  # type: ignore[attr-defined]
                 if self.stopped.get("what") == "detect":
                     self.stopped = {}
         return self._submit(lambda: jobs.detect(original) if original is self._original else None)
@@ -130,7 +129,7 @@ class Intake:
         with self._lock:
             self.new_faces = [*self.new_faces, card.trait()]
             if self.error_at == "new_faces":
-                self.error = ""
+                self._set_error("")  # type: ignore[attr-defined]
             self._auto_pair()
         self._checks.submit(lambda: jobs.check_new_face(label, new))
         return label

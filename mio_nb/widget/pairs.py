@@ -55,7 +55,7 @@ class Pairs:
             self.pair_list = sorted(
                 [p for p in self.pair_list if p[0] != number] + [[number, label]]
             )
-            self.error = ""
+            self._set_error("")  # type: ignore[attr-defined]
 
     def unpair(self, face: int) -> None:
         """Undo the pair of face number ``face`` (it stays as it is in the swap)."""

@@ -123,8 +123,11 @@ def test_a_failed_detection_reports_at_the_original(widget: FaceSwapWidget, fron
     assert any(s.startswith("Finding faces") for s in statuses), statuses
 
 
-def test_status_is_set_only_with_its_place() -> None:
-    """No code of the widget sets ``status`` but the one setter that sets ``status_at`` too."""
+@pytest.mark.parametrize(("trait", "setter"), [("status", "_set_status"), ("error", "_set_error")])
+def test_status_and_error_are_set_only_with_their_place(trait: str, setter: str) -> None:
+    """No code of the widget sets ``status`` (``error``) but the one setter that sets
+    ``status_at`` (``error_at``) with it: a text never shows in a section by accident."""
+    names_of = (trait, f"{trait}_at")
     setters = []
     for path in WIDGET.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -143,14 +146,15 @@ def test_status_is_set_only_with_its_place() -> None:
                     t.attr
                     for target in targets
                     for t in ast.walk(target)
-                    if isinstance(t, ast.Attribute) and t.attr in ("status", "status_at")
+                    if isinstance(t, ast.Attribute) and t.attr in names_of
                 ]
                 calls = isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setattr"
                 if calls and any(
-                    isinstance(a, ast.Constant) and a.value in ("status", "status_at")
-                    for a in node.args
+                    isinstance(a, ast.Constant) and a.value in names_of for a in node.args
                 ):
                     names.append("setattr")
                 if names:
                     setters.append((path.name, func.name, names))
-    assert setters == [("board.py", "_set_status", ["status", "status_at"])], setters
+    found = {(file, func) for file, func, _ in setters}
+    assigned = sorted({name for _, _, names in setters for name in names})
+    assert found == {("board.py", setter)} and assigned == sorted(names_of), setters
