@@ -134,8 +134,8 @@ class MioError(Exception):
         do, or the task-may-exist warning, or the hint the raiser gave."""
         if self.task_may_exist:
             return place.fill(TASK_MAY_EXIST)
-        if self._hint is not None:
-            return self._hint
+        if self._hint is not None:  # its {id} too: the task is often known only later
+            return place.fill(self._hint, self.task_id)
         return " ".join(place.fill(t, self.task_id) for t in self.wording(place) if t is not None)
 
     def words(self, place: Place) -> str:

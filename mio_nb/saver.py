@@ -299,5 +299,5 @@ class Saver:
 def _expired(dest: Path) -> FileError:
     return FileError(
         f"The result URL for {dest.name} was refused (expired?) and could not be renewed.",
-        hint="Results are kept 7 days on the server; fetch it again with client.task(ID).wait().",
+        hint="Results are kept 7 days on the server; fetch it again with client.task({id}).wait().",
     )
