@@ -49,10 +49,14 @@ class Place:
     def fill(self, template: str, task_id: int | None = None) -> str:
         """``template`` with this place's words and the task's id filled in."""
         words = {k: v for k, v in asdict(self).items() if isinstance(v, str)}
-        text = _fill(template, words)
-        task = f"Task {task_id}" if task_id is not None else "The task"
-        text = _fill(text, {"id": str(task_id) if task_id is not None else "ID", "task": task})
+        text = _fill(_fill(template, words), task_words(task_id))
         return text[:1].upper() + text[1:]
+
+
+def task_words(task_id: int | None) -> dict[str, str]:
+    """``{id}`` and ``{task}`` of a hint: the task concerned, once known."""
+    task = f"Task {task_id}" if task_id is not None else "The task"
+    return {"id": str(task_id) if task_id is not None else "ID", "task": task}
 
 
 def _fill(template: str, words: dict[str, str]) -> str:
@@ -134,8 +138,8 @@ class MioError(Exception):
         do, or the task-may-exist warning, or the hint the raiser gave."""
         if self.task_may_exist:
             return place.fill(TASK_MAY_EXIST)
-        if self._hint is not None:  # its {id} too: the task is often known only later
-            return place.fill(self._hint, self.task_id)
+        if self._hint is not None:  # word for word, but for its task ({id}: often known later)
+            return _fill(self._hint, task_words(self.task_id))
         return " ".join(place.fill(t, self.task_id) for t in self.wording(place) if t is not None)
 
     def words(self, place: Place) -> str:

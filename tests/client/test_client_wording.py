@@ -85,6 +85,10 @@ def test_a_hint_given_by_the_raiser_is_kept_word_for_word() -> None:
     error = errors.RateLimitError("slow down", hint="Run it tonight {again}.")
     assert error.hint == "Run it tonight {again}."
     assert explain.explain(error) == "slow down (code 802). Run it tonight {again}."
+    later = errors.FileError("expired", hint="Fetch it again with client.task({id}).wait().")
+    assert later.hint == "Fetch it again with client.task(ID).wait()."
+    later.task_id = 7  # set by the task that saved it
+    assert later.hint == "Fetch it again with client.task(7).wait()."
     timeout = errors.TaskTimeoutError("late")
     assert "client.task(ID).wait()" in timeout.hint
     timeout.task_id = 12  # set later by the task that waited
