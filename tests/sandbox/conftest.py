@@ -23,6 +23,18 @@ def api(sb: Sandbox) -> Api:
     return Api(sb)
 
 
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox with the real engine (in its process), shared by the tests of one module;
+    skipped where the engine's packages are missing."""
+    try:
+        sb = Sandbox(engine="real", data_dir=tmp_path_factory.mktemp("real"))
+    except ImportError as exc:
+        pytest.skip(str(exc))
+    with sb:
+        yield sb
+
+
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Sandbox]:
     """A sandbox of its own (instant engine), for tests that change faults."""

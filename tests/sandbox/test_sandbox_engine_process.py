@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ from mio_nb.sandbox import Sandbox
 from mio_nb.sandbox.engine.process import EngineProcess
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    try:
-        sb = Sandbox(engine="real", data_dir=tmp_path_factory.mktemp("real"))
-    except ImportError as exc:
-        pytest.skip(str(exc))
-    with sb:
-        yield sb
 
 
 def test_a_script_without_main_guard_swaps_and_never_loads_the_models(tmp_path: Path) -> None:

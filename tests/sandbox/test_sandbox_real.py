@@ -4,7 +4,6 @@ an engine can decide (602 no face, 603 several faces, 701 unreadable file)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,6 @@ from mio_nb import samples
 from mio_nb.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    try:
-        sb = Sandbox(engine="real", data_dir=tmp_path_factory.mktemp("real"))
-    except ImportError as exc:
-        pytest.skip(str(exc))
-    with sb:
-        yield sb
 
 
 @pytest.fixture(scope="module")
