@@ -118,7 +118,7 @@ def media_until(kernel: Kernel, keys: set[str], timeout: float) -> tuple[float, 
         expected[key] = c["parts"]
         parts[key] = parts.get(key, 0) + 1
         got[key] = got.get(key, 0) + sum(len(b) for b in buffers)
-        if all(parts.get(k) == expected.get(k) for k in keys):
+        if all(k in expected and parts[k] == expected[k] for k in keys):  # every key, whole
             return t, got
     raise TimeoutError(f"media not complete after {timeout} s: {parts} of {expected}")
 

@@ -196,6 +196,16 @@ def _face_axes() -> tuple[Figure, Any]:
     return _face_canvas
 
 
+_warming = threading.Event()
+
+
+def warm_up_soon() -> None:
+    """:func:`warm_up` in a thread of its own, once per process."""
+    if not _warming.is_set():
+        _warming.set()
+        threading.Thread(target=warm_up, name="mio-nb-warm-up", daemon=True).start()
+
+
 def warm_up() -> None:
     """Do the one-time work of drawing faces now (fonts, canvas), e.g. while a widget waits
     for its first file, so that the first gallery appears at full speed."""

@@ -31,7 +31,7 @@ import traitlets
 from ..backend import NO_SANDBOX_NOTICE, resolve_backend
 from ..explain import explain
 from ..formats import MAX_UPLOAD_BYTES
-from ..plotting import warm_up
+from ..plotting import warm_up_soon
 from ..transfer import MEDIA_CHUNK_BYTES, MediaServer
 from .board import TraitBoard
 from .inputs import Inputs
@@ -113,9 +113,9 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
         self._checks = Session()  # new faces checked, faces drawn: not in the swap's way
         draw = self._checks.submit
         self._jobs = Jobs(self._client, self, timeout=timeout, draw=draw) if self._client else None
-        # matplotlib loads (about a second of work) while a person picks a file; not when code
-        # gives the files at once (Run All): then the sandbox's engine, loading on the other
-        # core, needs the machine more, and the first faces drawn load matplotlib anyway.
+        # matplotlib (about a second of work) loads while a person picks a file, or once an
+        # original is given (see intake): not as the widget is made, when Run All's imports and
+        # the sandbox's engine, loading on the other core, need the machine more.
         self._warm_up = threading.Timer(WARM_UP_AFTER, self._warm_up_if_idle)
         self._warm_up.daemon = True
         self._warm_up.start()
@@ -130,7 +130,7 @@ class FaceSwapWidget(Intake, Pairs, TraitBoard, anywidget.AnyWidget):
 
     def _warm_up_if_idle(self) -> None:
         if self._original is None and not self._new:
-            warm_up()
+            warm_up_soon()
 
     def __repr__(self) -> str:
         """The widget in words (what a notebook without the widget's JavaScript shows)."""

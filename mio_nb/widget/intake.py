@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..formats import sniff_file
+from ..plotting import warm_up_soon
 from ..transfer import MediaServer, ReceivedFile, UploadError
 from .inputs import Inputs
 from .jobs import Jobs, NewFace, Original
@@ -95,6 +96,7 @@ class Intake:
         size = path.stat().st_size
         preview = fmt.kind == "image" or size <= VIDEO_PREVIEW_BYTES  # a video plays if small
         self.stop()  # a detection of the previous original is no longer wanted
+        warm_up_soon()  # matplotlib loads while the faces are looked for: they are drawn next
         with self._lock:
             original = self._original = Original(next(self._revs), path, name, fmt.kind)
             self._media.forget("main-")
