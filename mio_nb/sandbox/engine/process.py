@@ -77,6 +77,11 @@ class EngineProcess:
     def pid(self) -> int | None:
         return self._child.pid if self._child is not None else None
 
+    @property
+    def ready(self) -> bool:
+        """True once the child loaded its models (or failed to)."""
+        return self._ready.is_set()
+
     def wait_ready(self, timeout: float | None = START_TIMEOUT) -> None:
         """Block until the child loaded its models; raise what stopped it from loading."""
         if not self._ready.wait(timeout):
