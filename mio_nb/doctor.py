@@ -49,7 +49,7 @@ from .credentials import (
     resolve_auth_scheme,
 )
 from .errors import AuthError, MioError, MissingCredentialsError, RateLimitError
-from .extras import ENGINE_PACKAGES, SANDBOX_INSTALL
+from .extras import ENGINE_PACKAGES, SANDBOX_INSTALL, missing_engine_modules
 from .recording import Recorder, open_recorder
 
 Status = Literal["OK", "FIX", "SKIP"]
@@ -733,9 +733,10 @@ class _Doctor:
 def _engine_checks(report: Report, *, needed: bool, detect: bool) -> list[Check]:
     out = []
     missing, found = [], []
+    absent = missing_engine_modules()
     for module, dist in ENGINE_PACKAGES.items():
         name = dist.split("==")[0]
-        if importlib.util.find_spec(module) is None:
+        if module in absent:
             if name not in missing:
                 missing.append(name)
         elif (v := _version(name)) and f"{name} {v}" not in found:

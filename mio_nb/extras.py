@@ -5,7 +5,9 @@ Kept apart from the sandbox package so that naming a missing package imports not
 
 from __future__ import annotations
 
-__all__ = ["ENGINE_PACKAGES", "SANDBOX_INSTALL"]
+import importlib.util
+
+__all__ = ["ENGINE_PACKAGES", "SANDBOX_INSTALL", "missing_engine_modules"]
 
 #: The package (as pip names it) that provides each module the sandbox's real engine imports.
 ENGINE_PACKAGES = {
@@ -19,3 +21,9 @@ ENGINE_PACKAGES = {
 }
 #: Installs the real engine's packages from PyPI, whichever way mio-nb itself was installed.
 SANDBOX_INSTALL = "pip install " + " ".join(sorted(set(ENGINE_PACKAGES.values())))
+
+
+def missing_engine_modules() -> list[str]:
+    """The modules of :data:`ENGINE_PACKAGES` that are not installed, found without importing
+    any of them."""
+    return [module for module in ENGINE_PACKAGES if importlib.util.find_spec(module) is None]

@@ -258,8 +258,8 @@ class MediaServer:
     """Media the widget offers the browser, by key: sent as soon as it is published (a view
     that exists receives it even while the kernel is busy running cells, when the view's
     requests wait), and sent again when a view asks for it (``serve``: a view rendered after
-    it was published, or one that dropped it). Keys asked for before they exist are sent once
-    when published.
+    it was published, or one that dropped it). A key asked for before it exists goes out when
+    it is published, as every key does.
 
     ``send(content, buffers)`` is the widget's ``send``; pictures are kept as bytes, videos and
     results as paths (read piece by piece when sent). Publish a picture before the state that
@@ -269,25 +269,21 @@ class MediaServer:
         self._send = send
         self.chunk_bytes = chunk_bytes
         self._media: dict[str, tuple[str, bytes | Path]] = {}
-        self._wanted: set[str] = set()
         self._transfers = itertools.count(1)
         self._lock = threading.Lock()
 
     def serve(self, keys: Iterable[str]) -> None:
-        """Send the media asked for; remember keys not made yet (sent once, when published)."""
+        """Send the media asked for that exists (the rest goes out when published)."""
         for key in keys:
             with self._lock:
                 item = self._media.get(key)
-                if item is None:
-                    self._wanted.add(key)
-                    continue
-            self._deliver(key, *item)
+            if item is not None:
+                self._deliver(key, *item)
 
     def publish(self, key: str, mime: str, data: bytes | Path) -> None:
         """Keep ``data`` under ``key`` and send it now."""
         with self._lock:
             self._media[key] = (mime, data)
-            self._wanted.discard(key)
         self._deliver(key, mime, data)
 
     def forget(self, prefix: str) -> None:
@@ -295,7 +291,6 @@ class MediaServer:
         with self._lock:
             for key in [k for k in self._media if k.startswith(prefix)]:
                 del self._media[key]
-            self._wanted = {k for k in self._wanted if not k.startswith(prefix)}
 
     def _deliver(self, key: str, mime: str, data: bytes | Path) -> None:
         send_media(self._send, key, mime, data, next(self._transfers), self.chunk_bytes)

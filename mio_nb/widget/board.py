@@ -81,10 +81,11 @@ class TraitBoard:
                 self.pair_list = [p for p in self.pair_list if p[1] != label]
 
     def add_result(self, entry: ResultEntry, result: Any) -> None:
+        rid = next(self._result_ids)
+        data = {**entry.trait(), "id": rid, "media": f"result-{rid}"}
+        # Sent before the state names it, not holding the lock (a video is many parts).
+        self._media.publish(data["media"], entry.mime, Path(entry.path))
         with self._lock:
-            rid = next(self._result_ids)
-            data = {**entry.trait(), "id": rid, "media": f"result-{rid}"}
-            self._media.publish(data["media"], entry.mime, Path(entry.path))  # before it is named
             with self.hold_sync():  # type: ignore[attr-defined]
                 self.history = [*self.history, data]
                 self.shown = rid

@@ -97,23 +97,25 @@ class Intake:
         preview = fmt.kind == "image" or size <= VIDEO_PREVIEW_BYTES  # a video plays if small
         self.stop()  # a detection of the previous original is no longer wanted
         warm_up_soon()  # matplotlib loads while the faces are looked for: they are drawn next
+        rev, image = next(self._revs), fmt.kind == "image"
+        wh = image_size(path) if image else None
+        info = MainInfo(name, fmt.kind, size, f"main-{rev}" if preview else "",
+                        fmt.mime if not image and preview else None,
+                        *(wh or (None, None)))  # fmt: skip
         with self._lock:
-            original = self._original = Original(next(self._revs), path, name, fmt.kind)
+            original = self._original = Original(rev, path, name, fmt.kind)
             self._media.forget("main-")
             self._media.forget("face-")
-            wh = image_size(path) if fmt.kind == "image" else None
-            info = MainInfo(name, fmt.kind, size, f"main-{original.rev}" if preview else "",
-                            fmt.mime if fmt.kind == "video" and preview else None,
-                            *(wh or (None, None)))  # fmt: skip
-            if preview:  # sent before the state names it
-                data = webp(path, PREVIEW_SIDE) if fmt.kind == "image" else path
-                mime = "image/webp" if fmt.kind == "image" else fmt.mime
-                self._media.publish(info.media, mime, data)
-            with self.hold_sync():  # type: ignore[attr-defined]
-                self.faces, self.pair_list, self.main = [], [], info.trait()
-                self._set_error("")  # type: ignore[attr-defined]
-                if self.stopped.get("what") == "detect":
-                    self.stopped = {}
+        if preview:  # before the state names it; not holding the lock (a video is many parts)
+            mime = "image/webp" if image else fmt.mime
+            self._media.publish(info.media, mime, webp(path, PREVIEW_SIDE) if image else path)
+        with self._lock:
+            if original is self._original:  # else a newer original shows its own
+                with self.hold_sync():  # type: ignore[attr-defined]
+                    self.faces, self.pair_list, self.main = [], [], info.trait()
+                    self._set_error("")  # type: ignore[attr-defined]
+                    if self.stopped.get("what") == "detect":
+                        self.stopped = {}
         return self._submit(lambda: jobs.detect(original) if original is self._original else None)
 
     def _redetect(self) -> None:

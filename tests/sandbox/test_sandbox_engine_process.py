@@ -19,6 +19,7 @@ from sandbox_helpers import Api
 from mio_nb import protocol as P
 from mio_nb import samples
 from mio_nb.sandbox import Sandbox
+from mio_nb.sandbox.engine import EngineError
 from mio_nb.sandbox.engine.process import EngineProcess
 
 pytestmark = pytest.mark.slow
@@ -99,3 +100,22 @@ def test_an_engine_killed_during_a_task_fails_it_with_a_sentence_and_the_next_wo
     tasks = [t for t in real.tasks() if t.id == task]
     assert tasks and tasks[0].code == 601
     assert api.done(_swap(api), timeout=120)["merge_url"], "the next task starts a new engine"
+
+
+def test_an_engine_that_cannot_load_says_why_and_one_that_dies_while_loading_says_so() -> None:
+    unknown = EngineProcess("no-such-engine")
+    try:
+        with pytest.raises(ValueError, match="unknown engine 'no-such-engine'"):
+            unknown.wait_ready(timeout=120)  # the child's own reason, not "it stopped"
+    finally:
+        unknown.close()
+    dying = EngineProcess("real")
+    try:
+        assert dying.pid is not None
+        os.kill(dying.pid, signal.SIGKILL)  # long before its models are loaded
+        with pytest.raises(EngineError, match="stopped while starting") as info:
+            dying.wait_ready(timeout=120)
+        assert info.value.code == 601
+        assert dying.get_faces(samples.grace_hopper()), "the next call starts a new engine"
+    finally:
+        dying.close()

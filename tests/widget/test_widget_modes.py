@@ -29,6 +29,7 @@ def test_no_credentials_means_the_shared_sandbox_said_plainly(
         assert w.client.base_url == shared_sandbox().base_url
     finally:
         w.close()
+        shared_sandbox().stop()  # process-wide: the next test to want one gets its own data dir
 
 
 def test_without_the_sandbox_extra_it_says_how_to_install_or_set_a_token(

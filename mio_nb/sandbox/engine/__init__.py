@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from mio_nb.extras import ENGINE_PACKAGES, SANDBOX_INSTALL
+from mio_nb.extras import ENGINE_PACKAGES, SANDBOX_INSTALL, missing_engine_modules
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -125,34 +125,23 @@ def load_engine(name: str = "real", *, own_process: bool = False) -> Engine:
     """
     if name == "real":
         try:
-            if own_process:
-                _find_real_engine()
-                from mio_nb.sandbox.engine.process import shared_engine_process
-
-                return shared_engine_process("real")
-            from mio_nb.sandbox.engine.real import RealEngine
+            if not own_process:
+                from mio_nb.sandbox.engine.real import RealEngine
+            elif absent := missing_engine_modules():  # imported in its own process, not here
+                raise ImportError(f"No module named {absent[0]!r}", name=absent[0])
         except ImportError as exc:
-            if exc.msg.startswith(INSTALL_HINT) or type(exc).__name__ == "EngineDependencyError":
-                raise
             package = ENGINE_PACKAGES.get((exc.name or "").partition(".")[0])
             missing = f" (missing: {package}, module {exc.name})" if package else ""
             raise ImportError(INSTALL_HINT + missing, name=exc.name) from exc
-        return RealEngine()
+        if not own_process:
+            return RealEngine()
+        from mio_nb.sandbox.engine.models import model_path
+        from mio_nb.sandbox.engine.process import shared_engine_process
+
+        model_path("shape_predictor_68_face_landmarks.dat")  # missing: says which, and its pip
+        return shared_engine_process("real")
     if name == "instant":
         from mio_nb.sandbox.engine.instant import InstantEngine
 
         return InstantEngine()
     raise ValueError(f"unknown engine {name!r}: use 'real' or 'instant'")
-
-
-def _find_real_engine() -> None:
-    """Raise ImportError (as importing the real engine would) when one of its packages or model
-    files is missing, without importing them (that is the child process's work)."""
-    import importlib.util
-
-    for module in ENGINE_PACKAGES:
-        if importlib.util.find_spec(module) is None:
-            raise ImportError(f"No module named {module!r}", name=module)
-    from mio_nb.sandbox.engine.models import model_path
-
-    model_path("shape_predictor_68_face_landmarks.dat")

@@ -36,16 +36,31 @@ log = logging.getLogger("mio_nb.sandbox")
 START_TIMEOUT = 300.0
 
 
+class _Start:
+    """One child's start: settled once, by the first of "ready", "failed to load" and "ended"."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.conn: Connection | None = None
+        self.failure: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def settle(self, conn: Connection | None = None, failure: BaseException | None = None) -> None:
+        with self._lock:
+            if self.done.is_set():
+                return
+            self.conn, self.failure = conn, failure
+            self.done.set()
+
+
 class EngineProcess:
     """An engine (by name, "real") in a child process; the same interface as the engine."""
 
     def __init__(self, engine: str = "real") -> None:
         self.name = engine
         self._lock = threading.Lock()  # one call at a time, and one child
-        self._conn: Connection | None = None
         self._child: subprocess.Popen[bytes] | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
+        self._started = _Start()
         self._start()
 
     # -- the engine's interface ------------------------------------------------------------
@@ -80,19 +95,23 @@ class EngineProcess:
     @property
     def ready(self) -> bool:
         """True once the child loaded its models (or failed to)."""
-        return self._ready.is_set()
+        return self._started.done.is_set()
 
-    def wait_ready(self, timeout: float | None = START_TIMEOUT) -> None:
-        """Block until the child loaded its models; raise what stopped it from loading."""
-        if not self._ready.wait(timeout):
+    def wait_ready(self, timeout: float | None = START_TIMEOUT) -> Connection:
+        """Block until the child loaded its models: the connection to it; raise what stopped it
+        from loading."""
+        started = self._started
+        if not started.done.wait(timeout):
             raise EngineError(601, f"The sandbox engine did not start within {timeout:.0f} s.")
-        if self._failure is not None:
-            raise self._failure
+        if started.failure is not None:
+            raise started.failure
+        assert started.conn is not None
+        return started.conn
 
     def close(self) -> None:
         """Stop the child (a call in progress fails)."""
-        child, conn = self._child, self._conn
-        self._child = self._conn = None
+        child, conn = self._child, self._started.conn
+        self._child = None
         if conn is not None:
             conn.close()
         if child is not None and child.poll() is None:
@@ -105,8 +124,7 @@ class EngineProcess:
 
     def _start(self) -> None:
         """Start a child and connect to it in the background (the caller does not wait)."""
-        self._ready.clear()
-        self._failure = None
+        started = self._started = _Start()
         key = secrets.token_bytes(32)
         listener = Listener(authkey=key)
         env = dict(os.environ)
@@ -120,36 +138,36 @@ class EngineProcess:
         assert self._child.stdin is not None
         self._child.stdin.write(key.hex().encode() + b"\n")
         self._child.stdin.close()
-        child, ready = self._child, self._ready
+        child = self._child
+
+        def ended() -> EngineError:
+            code = child.poll()
+            return EngineError(601, f"The sandbox engine stopped while starting (exit {code}).")
+
+        accepted = threading.Event()
 
         def connect() -> None:
             try:
                 conn = listener.accept()
+                accepted.set()
                 status, value = conn.recv()  # ("ready", None) once the models are loaded
-                if status != "ready":
+                if status == "ready":
+                    started.settle(conn=conn)
+                else:  # what stopped it from loading its engine (a missing package...)
                     conn.close()
-                    raise value
-                self._conn = conn
-            except BaseException as exc:  # the child died or could not load its engine
-                code = child.poll()
-                self._failure = (
-                    exc if isinstance(exc, ImportError | EngineError) else EngineError(
-                        601, f"The sandbox engine stopped while starting (exit code {code})."
-                    )
-                )  # fmt: skip
+                    started.settle(failure=value)
+            except BaseException:  # the child died
+                started.settle(failure=ended())
             finally:
                 listener.close()
-                ready.set()
 
         def watch() -> None:
-            """A child that ends before it connected leaves accept() waiting: close it."""
-            code = child.wait()
-            if not ready.is_set():
-                self._failure = EngineError(
-                    601, f"The sandbox engine stopped while starting (exit code {code})."
-                )
-                listener.close()  # accept() raises: connect() ends
-                ready.set()
+            """A child that ends before it connected leaves accept() waiting: close it (once
+            connected, what it said before it ended is read by connect())."""
+            child.wait()
+            if not accepted.is_set():
+                started.settle(failure=ended())
+                listener.close()
 
         threading.Thread(target=connect, name="mio-sandbox-engine-start", daemon=True).start()
         threading.Thread(target=watch, name="mio-sandbox-engine-watch", daemon=True).start()
@@ -160,11 +178,10 @@ class EngineProcess:
                 if self._child is not None:
                     log.warning("the sandbox engine process ended: starting a new one")
                 self._start()
-            self.wait_ready()
-            assert self._conn is not None
+            conn = self.wait_ready()
             try:
-                self._conn.send((method, args, kwargs))
-                status, value = self._conn.recv()
+                conn.send((method, args, kwargs))
+                status, value = conn.recv()
             except (EOFError, OSError) as exc:
                 code = self._child.poll() if self._child is not None else None
                 self.close()
